@@ -1,0 +1,94 @@
+/**
+ * One registry of every refusal keyward can produce. The code is stable: it is
+ * the value callers switch on, the `error.code` in response bodies, the
+ * `reason_code` in audit rows, and the metric label. Public messages never
+ * contain a library's error text, a token, or a key.
+ */
+export interface ErrorSpec {
+  /** HTTP status the agent sees. */
+  readonly http: number;
+  /** google.rpc.Code for the ext_authz CheckResponse status. */
+  readonly grpc: number;
+  /** Public, fixed message. */
+  readonly message: string;
+}
+
+const UNAUTHENTICATED = 16;
+const PERMISSION_DENIED = 7;
+const UNAVAILABLE = 14;
+const INVALID_ARGUMENT = 3;
+
+const spec = (http: number, grpc: number, message: string): ErrorSpec => ({ http, grpc, message });
+
+export const ERRORS = {
+  // identity
+  token_missing: spec(401, UNAUTHENTICATED, 'No bearer token in the authorization header.'),
+  token_malformed: spec(401, UNAUTHENTICATED, 'The bearer token is not a well-formed signed JWT.'),
+  token_alg_none: spec(401, UNAUTHENTICATED, 'Unsigned tokens (alg "none") are not accepted.'),
+  token_alg_not_allowed: spec(401, UNAUTHENTICATED, 'The token is signed with an algorithm this issuer does not allow.'),
+  token_signature_invalid: spec(401, UNAUTHENTICATED, 'The token signature does not verify against the issuer keys.'),
+  token_expired: spec(401, UNAUTHENTICATED, 'The token has expired.'),
+  token_not_yet_valid: spec(401, UNAUTHENTICATED, 'The token is not valid yet (nbf or iat in the future).'),
+  token_too_old: spec(401, UNAUTHENTICATED, 'The token was issued longer ago than the issuer max_token_age allows.'),
+  token_issuer_unknown: spec(401, UNAUTHENTICATED, 'The token issuer is not configured.'),
+  token_audience_invalid: spec(401, UNAUTHENTICATED, 'The token audience is not accepted by this issuer.'),
+  token_kid_unknown: spec(401, UNAUTHENTICATED, 'The token key id is not in the issuer key set.'),
+  token_claims_invalid: spec(401, UNAUTHENTICATED, 'The token is missing a required claim.'),
+  issuer_unavailable: spec(503, UNAVAILABLE, 'The token issuer key set could not be fetched; refusing (fail closed).'),
+  // connection and policy
+  connection_unknown: spec(403, PERMISSION_DENIED, 'The requested Datadog connection does not exist.'),
+  connection_not_allowed: spec(403, PERMISSION_DENIED, 'This identity may not use the requested Datadog connection.'),
+  connection_ambiguous: spec(403, PERMISSION_DENIED, 'Several connections are allowed for this identity; choose one with the x-keyward-connection header.'),
+  connection_none: spec(403, PERMISSION_DENIED, 'No Datadog connection is allowed for this identity.'),
+  policy_denied: spec(403, PERMISSION_DENIED, 'The policy denies this operation.'),
+  operation_unknown: spec(403, PERMISSION_DENIED, 'The operation is not in the Datadog catalogue and is denied by default.'),
+  approval_required: spec(403, PERMISSION_DENIED, 'This operation requires human approval.'),
+  approval_pending: spec(202, PERMISSION_DENIED, 'This operation is waiting for human approval; retry the same call later.'),
+  approval_denied: spec(403, PERMISSION_DENIED, 'An approver denied this operation.'),
+  approval_expired: spec(403, PERMISSION_DENIED, 'The approval for this operation has expired.'),
+  body_partial: spec(413, PERMISSION_DENIED, 'The request body was truncated before authorization; it cannot be bound to an approval.'),
+  // processing
+  context_missing: spec(403, PERMISSION_DENIED, 'The gate received no authorization context for this request (Envoy mis-wired); refusing.'),
+  body_too_large: spec(413, INVALID_ARGUMENT, 'The request body is larger than the configured limit once decompressed.'),
+  body_ratio_exceeded: spec(413, INVALID_ARGUMENT, 'The request body expands beyond the allowed compression ratio.'),
+  body_encoding_unsupported: spec(415, INVALID_ARGUMENT, 'The content-encoding of the request body is not supported.'),
+  body_encoding_invalid: spec(400, INVALID_ARGUMENT, 'The request body could not be decoded with its content-encoding.'),
+  body_json_invalid: spec(400, INVALID_ARGUMENT, 'The request body is not valid JSON although its content-type says it is.'),
+  body_too_deep: spec(400, INVALID_ARGUMENT, 'The request body is nested deeper than the configured limit.'),
+  // platform
+  audit_unavailable: spec(503, UNAVAILABLE, 'The audit store is unavailable; the call was not forwarded.'),
+  config_unavailable: spec(503, UNAVAILABLE, 'The gate has no valid configuration loaded.'),
+  internal_error: spec(500, UNAVAILABLE, 'The gate failed while deciding; refusing (fail closed).'),
+  request_invalid: spec(400, INVALID_ARGUMENT, 'The request could not be read.'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** A refusal with a stable code. `detail` is for logs only and must never hold secrets. */
+export class KeywardError extends Error {
+  readonly code: ErrorCode;
+  readonly detail: string | undefined;
+  constructor(code: ErrorCode, detail?: string) {
+    super(ERRORS[code].message);
+    this.name = 'KeywardError';
+    this.code = code;
+    this.detail = detail;
+  }
+  get http(): number {
+    return ERRORS[this.code].http;
+  }
+  get grpc(): number {
+    return ERRORS[this.code].grpc;
+  }
+}
+
+export function isKeywardError(e: unknown): e is KeywardError {
+  return e instanceof KeywardError;
+}
+
+/** The JSON body an agent receives for a refusal. Built from an object, never by concatenation. */
+export function errorBody(code: ErrorCode, requestId?: string, extra?: Record<string, unknown>): string {
+  const error: Record<string, unknown> = { code, message: ERRORS[code].message };
+  if (requestId) error.request_id = requestId;
+  return JSON.stringify({ error: { ...error, ...extra } });
+}
