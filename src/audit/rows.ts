@@ -1,0 +1,213 @@
+/**
+ * Pure row building: an audit event becomes the column values of one row, linked into its writer's
+ * hash chain. The same column table drives the INSERT (sink), the read-back (verify) and the tests, so
+ * what is hashed is exactly what is stored.
+ */
+import { createHash } from 'node:crypto';
+import type { AuditEvent, CallEvent, PayloadEvent } from './events.js';
+import { canonicalJson, storableJson, storableText, type JsonValue } from './canonical.js';
+
+/** An approval step (requested, granted, denied, expired, used…). Recorded by the approvals store. */
+export interface ApprovalStepEvent {
+  readonly kind: 'approval';
+  readonly time: Date;
+  readonly request_id: string;
+  readonly approval_id: string;
+  readonly step: string;
+  /** Who acted (approver subject), null for system steps such as expiry. */
+  readonly actor: string | null;
+  readonly reason: string | null;
+}
+
+export type RecordableEvent = AuditEvent | ApprovalStepEvent;
+export type AuditTable = 'calls' | 'payloads' | 'approval_events';
+export type ColumnType = 'text' | 'text[]' | 'timestamptz' | 'int8' | 'int4' | 'float8' | 'jsonb';
+export type Row = Readonly<Record<string, JsonValue>>;
+
+/** The chain columns every audit table starts with. `hash` is computed, never part of the content. */
+const CHAIN_COLUMNS = [
+  ['recorded_at', 'timestamptz'],
+  ['writer', 'text'],
+  ['seq', 'int8'],
+  ['prev_hash', 'text'],
+  ['hash', 'text'],
+] as const;
+
+export const TABLE_COLUMNS: Readonly<Record<AuditTable, readonly (readonly [string, ColumnType])[]>> = {
+  calls: [
+    ...CHAIN_COLUMNS,
+    ['time', 'timestamptz'],
+    ['request_id', 'text'],
+    ['issuer', 'text'],
+    ['subject', 'text'],
+    ['groups', 'text[]'],
+    ['client_id', 'text'],
+    ['connection', 'text'],
+    ['method', 'text'],
+    ['path', 'text'],
+    ['operation_class', 'text'],
+    ['decision', 'text'],
+    ['rule', 'text'],
+    ['approval_id', 'text'],
+    ['reason_code', 'text'],
+    ['dry_run', 'jsonb'],
+    ['latency_ms', 'float8'],
+    ['config_version', 'text'],
+  ],
+  payloads: [
+    ...CHAIN_COLUMNS,
+    ['time', 'timestamptz'],
+    ['request_id', 'text'],
+    ['direction', 'text'],
+    ['content_type', 'text'],
+    ['content_encoding', 'text'],
+    ['body_sha256', 'text'],
+    ['masked_body', 'text'],
+    ['findings', 'jsonb'],
+    ['upstream_status', 'int4'],
+    ['reason_code', 'text'],
+    ['latency_ms', 'float8'],
+  ],
+  approval_events: [
+    ...CHAIN_COLUMNS,
+    ['time', 'timestamptz'],
+    ['request_id', 'text'],
+    ['approval_id', 'text'],
+    ['step', 'text'],
+    ['actor', 'text'],
+    ['reason', 'text'],
+  ],
+};
+
+export const AUDIT_TABLES: readonly AuditTable[] = ['calls', 'payloads', 'approval_events'];
+
+/** 64 zeros: the prev_hash of the first row of a chain. */
+export const GENESIS_HASH = '0'.repeat(64);
+
+/** Where a writer's chain stands: the last row it committed. */
+export interface ChainHead {
+  readonly writer: string;
+  readonly seq: number;
+  readonly hash: string;
+  /** ISO time of the last row; recorded_at never goes backwards within a chain. */
+  readonly recorded_at: string;
+}
+
+export function tableOf(event: RecordableEvent): AuditTable {
+  return event.kind === 'call' ? 'calls' : event.kind === 'payload' ? 'payloads' : 'approval_events';
+}
+
+const text = (s: string | null): JsonValue => (s === null ? null : storableText(s));
+
+function isoTime(d: Date, field: string): string {
+  if (!(d instanceof Date) || Number.isNaN(d.getTime())) throw new TypeError(`audit event: ${field} is not a valid Date`);
+  return d.toISOString();
+}
+
+function finite(n: number, field: string): number {
+  if (typeof n !== 'number' || !Number.isFinite(n)) throw new TypeError(`audit event: ${field} must be a finite number`);
+  return n;
+}
+
+function callFields(e: CallEvent): Row {
+  return {
+    time: isoTime(e.time, 'time'),
+    request_id: storableText(e.request_id),
+    issuer: text(e.issuer),
+    subject: text(e.subject),
+    groups: e.groups.map(storableText),
+    client_id: text(e.client_id),
+    connection: text(e.connection),
+    method: storableText(e.method),
+    path: storableText(e.path),
+    operation_class: text(e.operation_class),
+    decision: e.decision,
+    rule: text(e.rule),
+    approval_id: text(e.approval_id),
+    reason_code: text(e.reason_code),
+    dry_run: storableJson(e.dry_run.map((d) => ({ rule: d.rule, action: d.action }))),
+    latency_ms: finite(e.latency_ms, 'latency_ms'),
+    config_version: storableText(e.config_version),
+  };
+}
+
+function payloadFields(e: PayloadEvent): Row {
+  if (e.upstream_status !== null && !Number.isInteger(e.upstream_status)) throw new TypeError('audit event: upstream_status must be an integer');
+  return {
+    time: isoTime(e.time, 'time'),
+    request_id: storableText(e.request_id),
+    direction: e.direction,
+    content_type: text(e.content_type),
+    content_encoding: text(e.content_encoding),
+    body_sha256: storableText(e.body_sha256),
+    masked_body: text(e.masked_body),
+    findings: storableJson(e.findings.map((f) => ({ type: f.type, count: finite(f.count, 'findings.count'), locations: [...f.locations] }))),
+    upstream_status: e.upstream_status,
+    reason_code: text(e.reason_code),
+    latency_ms: finite(e.latency_ms, 'latency_ms'),
+  };
+}
+
+function approvalFields(e: ApprovalStepEvent): Row {
+  return {
+    time: isoTime(e.time, 'time'),
+    request_id: storableText(e.request_id),
+    approval_id: storableText(e.approval_id),
+    step: storableText(e.step),
+    actor: text(e.actor),
+    reason: text(e.reason),
+  };
+}
+
+/** The event's own column values, validated and normalised to what Postgres stores. Throws TypeError on misuse. */
+export function eventFields(event: RecordableEvent): Row {
+  switch (event.kind) {
+    case 'call':
+      return callFields(event);
+    case 'payload':
+      return payloadFields(event);
+    case 'approval':
+      return approvalFields(event);
+  }
+}
+
+/** sha256(prev_hash || canonical JSON of the row content), hex. The content names its table. */
+export function rowHash(table: AuditTable, row: Row): string {
+  const { hash: _hash, prev_hash, ...content } = row;
+  if (typeof prev_hash !== 'string') throw new TypeError('rowHash: prev_hash missing');
+  return createHash('sha256').update(prev_hash).update(canonicalJson({ ...content, table })).digest('hex');
+}
+
+export interface ChainedRow {
+  readonly table: AuditTable;
+  readonly row: Row;
+}
+
+/**
+ * Links events, in order, after `head`: seq +1 each, recorded_at never before the head's, each row's
+ * prev_hash the previous row's hash. Returns the rows and the new head (to adopt only after COMMIT).
+ */
+export function chainRows(head: ChainHead, fields: readonly { table: AuditTable; fields: Row }[], now: Date): { rows: ChainedRow[]; head: ChainHead } {
+  const recordedAt = new Date(Math.max(now.getTime(), Date.parse(head.recorded_at))).toISOString();
+  let { seq, hash } = head;
+  const rows = fields.map(({ table, fields: f }) => {
+    seq += 1;
+    const base: Row = { ...f, recorded_at: recordedAt, writer: head.writer, seq, prev_hash: hash };
+    hash = rowHash(table, base);
+    return { table, row: { ...base, hash } };
+  });
+  return { rows, head: { writer: head.writer, seq, hash, recorded_at: recordedAt } };
+}
+
+/** Converts a row read back by node-postgres into the JSON values it was hashed from. */
+export function rowFromDatabase(table: AuditTable, raw: Readonly<Record<string, unknown>>): Row {
+  const out: Record<string, JsonValue> = {};
+  for (const [name, type] of TABLE_COLUMNS[table]) {
+    const v = raw[name];
+    if (v === null || v === undefined) out[name] = null;
+    else if (type === 'timestamptz') out[name] = v instanceof Date ? v.toISOString() : new Date(String(v)).toISOString();
+    else if (type === 'int8' || type === 'int4' || type === 'float8') out[name] = Number(v);
+    else out[name] = v as JsonValue;
+  }
+  return out;
+}
