@@ -1,0 +1,175 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { ERRORS, KeywardError, errorBody, isKeywardError, type ErrorCode } from '../errors.js';
+import type { AuditSink, CallEvent, Decision } from '../audit/events.js';
+import type { ApprovalSettings } from '../config/schema.js';
+import type { IdentityVerifier } from '../identity/verify.js';
+import { selectConnection } from '../policy/connection.js';
+import { KEY_QUERY_PARAMS, redactedPath } from '../policy/request-path.js';
+import type { Runtime } from './runtime.js';
+import type { AllowOutcome, CheckDocument, CheckInput, CheckOutcome, DenyOutcome } from './types.js';
+
+/** Headers that must never travel upstream: agent-supplied Datadog keys and the agent's own token. */
+export const AGENT_CREDENTIAL_HEADERS = ['dd-api-key', 'dd-application-key', 'authorization'] as const;
+export const CONNECTION_HEADER = 'x-keyward-connection';
+export const REQUEST_ID_HEADER = 'x-keyward-request-id';
+
+/** What a require_approval decision turns into; the approvals capability plugs in here. */
+export type ApprovalGate = (doc: Readonly<CheckDocument>, settings: ApprovalSettings) => Promise<{ approvalId: string }>;
+
+export interface AuthorizerDeps {
+  readonly runtime: () => Runtime | undefined;
+  readonly verify: IdentityVerifier;
+  readonly audit: AuditSink;
+  readonly log: Logger;
+  readonly approvals?: ApprovalGate;
+  readonly newRequestId?: () => string;
+  readonly now?: () => number;
+}
+
+const refuseApproval: ApprovalGate = async () => {
+  throw new KeywardError('approval_required');
+};
+
+/**
+ * The ext_authz pipeline as named phases over one request document:
+ * identity (who) → connection (which Datadog org) → classify (what) → policy (may it) →
+ * approval (has a human agreed) → audit (durable before OK) → response.
+ * A refusal is always an outcome with a stable code, never a thrown error.
+ */
+export function createAuthorizer(deps: AuthorizerDeps) {
+  const newRequestId = deps.newRequestId ?? randomUUID;
+  const now = deps.now ?? (() => performance.now());
+  const approvals = deps.approvals ?? refuseApproval;
+
+  return async function check(input: CheckInput): Promise<CheckOutcome> {
+    const doc: CheckDocument = { input, requestId: newRequestId(), startedAt: now() };
+    const runtime = deps.runtime();
+    if (!runtime) return deny(doc, 'config_unavailable', null);
+    try {
+      const { config } = runtime;
+      // identity
+      doc.identity = await deps.verify(input.headers.authorization, config.identity.issuers);
+      // connection
+      doc.connection = selectConnection(config.connections, doc.identity.groups, input.headers[CONNECTION_HEADER]);
+      // classify
+      doc.operationClass = runtime.classify(input.method, input.path);
+      // policy
+      const decision = runtime.policy({
+        subject: doc.identity.subject,
+        groups: doc.identity.groups,
+        connection: doc.connection.name,
+        method: input.method,
+        path: input.path,
+        operationClass: doc.operationClass,
+      });
+      doc.decision = decision;
+      if (decision.action === 'deny') {
+        throw new KeywardError(doc.operationClass === 'unknown' && decision.rule === 'default' ? 'operation_unknown' : 'policy_denied');
+      }
+      // approval
+      if (decision.action === 'require_approval') {
+        if (input.bodyPartial) throw new KeywardError('body_partial');
+        doc.approvalId = (await approvals(doc, decision.approval!)).approvalId;
+      }
+      // audit: the call is forwarded only once its row is committed
+      try {
+        await deps.audit.record(callEvent(doc, runtime, 'allow', null, now()));
+      } catch {
+        return deny(doc, 'audit_unavailable', runtime, { skipAudit: true });
+      }
+      return allow(doc, runtime);
+    } catch (e) {
+      if (isKeywardError(e)) return deny(doc, e.code, runtime, { detail: e.detail });
+      deps.log.error({ request_id: doc.requestId, err_name: e instanceof Error ? e.name : typeof e }, 'check failed unexpectedly');
+      return deny(doc, 'internal_error', runtime);
+    }
+  };
+
+  function allow(doc: CheckDocument, runtime: Runtime): AllowOutcome {
+    const id = doc.identity!;
+    const outcome: AllowOutcome = {
+      kind: 'allow',
+      requestId: doc.requestId,
+      context: {
+        request_id: doc.requestId,
+        issuer: id.issuer,
+        subject: id.subject,
+        groups: id.groups,
+        client_id: id.clientId ?? '',
+        connection: doc.connection!.name,
+        operation_class: doc.operationClass!,
+        rule: doc.decision!.rule,
+        approval_id: doc.approvalId ?? '',
+        config_version: runtime.config.version,
+      },
+      headersToRemove: [...AGENT_CREDENTIAL_HEADERS, CONNECTION_HEADER],
+      queryParamsToRemove: [...KEY_QUERY_PARAMS],
+      responseHeaders: { [REQUEST_ID_HEADER]: doc.requestId },
+    };
+    logDecision(doc, 'allow', null);
+    return outcome;
+  }
+
+  function deny(doc: CheckDocument, code: ErrorCode, runtime: Runtime | null, opts: { skipAudit?: boolean; detail?: string | undefined } = {}): DenyOutcome {
+    const decision: Decision = code === 'approval_pending' ? 'pending' : code === 'internal_error' || ERRORS[code].http >= 500 ? 'error' : 'deny';
+    if (!opts.skipAudit && runtime) {
+      // Refusals are audited too, but a refusal never waits on the audit store.
+      deps.audit.record(callEvent(doc, runtime, decision, code, now())).catch(() => deps.log.warn({ request_id: doc.requestId, code }, 'refusal not audited: audit store unavailable'));
+    }
+    logDecision(doc, decision, code, opts.detail);
+    const spec = ERRORS[code];
+    const headers: Record<string, string> = { 'content-type': 'application/json', [REQUEST_ID_HEADER]: doc.requestId };
+    if (spec.http === 401) headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${code}"`;
+    if (spec.http === 503) headers['retry-after'] = '1';
+    return { kind: 'deny', requestId: doc.requestId, code, httpStatus: spec.http, grpcStatus: spec.grpc, headers, body: errorBody(code, doc.requestId) };
+  }
+
+  function logDecision(doc: CheckDocument, decision: Decision, code: ErrorCode | null, detail?: string) {
+    deps.log.info(
+      {
+        request_id: doc.requestId,
+        subject: doc.identity?.subject,
+        issuer: doc.identity?.issuer,
+        connection: doc.connection?.name,
+        class: doc.operationClass,
+        rule: doc.decision?.rule,
+        dry_run: doc.decision?.dryRun.length ? doc.decision.dryRun : undefined,
+        method: doc.input.method,
+        path: redactedPath(doc.input.path),
+        decision,
+        code: code ?? undefined,
+        detail,
+        latency_ms: round(now() - doc.startedAt),
+      },
+      'check',
+    );
+  }
+}
+
+function callEvent(doc: CheckDocument, runtime: Runtime, decision: Decision, code: ErrorCode | null, at: number): CallEvent {
+  return {
+    kind: 'call',
+    time: new Date(),
+    request_id: doc.requestId,
+    issuer: doc.identity?.issuer ?? null,
+    subject: doc.identity?.subject ?? null,
+    groups: doc.identity?.groups ?? [],
+    client_id: doc.identity?.clientId ?? null,
+    connection: doc.connection?.name ?? null,
+    method: doc.input.method,
+    path: redactedPath(doc.input.path),
+    operation_class: doc.operationClass ?? null,
+    decision,
+    rule: doc.decision?.rule ?? null,
+    approval_id: doc.approvalId ?? null,
+    reason_code: code,
+    dry_run: doc.decision?.dryRun ?? [],
+    latency_ms: round(at - doc.startedAt),
+    config_version: runtime.config.version,
+  };
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+export type Authorizer = ReturnType<typeof createAuthorizer>;

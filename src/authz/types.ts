@@ -1,0 +1,65 @@
+import type { ErrorCode } from '../errors.js';
+import type { Identity } from '../identity/types.js';
+import type { ConnectionConfig, OperationClass } from '../config/schema.js';
+import type { PolicyDecision } from '../policy/rules.js';
+
+/** The HTTP request as ext_authz sees it, free of protos. Header names are lower-case. */
+export interface CheckInput {
+  readonly method: string;
+  /** Path with query, as the agent sent it. */
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Body bytes when Envoy sent them (with_request_body), else null. */
+  readonly body: Buffer | null;
+  /** True when Envoy truncated the body (x-envoy-auth-partial-body). */
+  readonly bodyPartial: boolean;
+}
+
+/** The context handed to ext_proc (schema: proto/keyward/v1/context.proto). */
+export interface CallContext {
+  readonly request_id: string;
+  readonly issuer: string;
+  readonly subject: string;
+  readonly groups: readonly string[];
+  readonly client_id: string;
+  readonly connection: string;
+  readonly operation_class: OperationClass;
+  readonly rule: string;
+  readonly approval_id: string;
+  readonly config_version: string;
+}
+
+export interface AllowOutcome {
+  readonly kind: 'allow';
+  readonly requestId: string;
+  readonly context: CallContext;
+  /** Request headers Envoy must drop before anything goes upstream. */
+  readonly headersToRemove: readonly string[];
+  readonly queryParamsToRemove: readonly string[];
+  /** Headers added to the response the agent gets. */
+  readonly responseHeaders: Readonly<Record<string, string>>;
+}
+
+export interface DenyOutcome {
+  readonly kind: 'deny';
+  readonly requestId: string;
+  readonly code: ErrorCode;
+  readonly httpStatus: number;
+  readonly grpcStatus: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+}
+
+export type CheckOutcome = AllowOutcome | DenyOutcome;
+
+/** The one document every phase of a Check reads and fills in. */
+export interface CheckDocument {
+  readonly input: CheckInput;
+  readonly requestId: string;
+  readonly startedAt: number;
+  identity?: Identity;
+  connection?: ConnectionConfig;
+  operationClass?: OperationClass;
+  decision?: PolicyDecision;
+  approvalId?: string;
+}

@@ -1,0 +1,82 @@
+import * as grpc from '@grpc/grpc-js';
+import { envoyProtos } from '../envoy/protos.js';
+import type { ExternalProcessorClient } from '../envoy/generated/envoy/service/ext_proc/v3/ExternalProcessor.js';
+import type { ProcessingRequest } from '../envoy/generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { ProcessingResponse__Output } from '../envoy/generated/envoy/service/ext_proc/v3/ProcessingResponse.js';
+import type { ExtProcOptions } from './options.js';
+
+export type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body';
+
+export type ExchangeResult =
+  | { kind: 'response'; response: ProcessingResponse__Output }
+  | { kind: 'immediate'; response: ProcessingResponse__Output }
+  /** The processor closed the stream cleanly: Envoy skips the remaining phases. */
+  | { kind: 'closed' }
+  | { kind: 'failed'; reason: 'timeout' | 'grpc_error' | 'spurious_message' | 'wrong_response_kind' };
+
+export function createProcClient(options: ExtProcOptions): ExternalProcessorClient {
+  const Ctor = envoyProtos().extProc.envoy.service.ext_proc.v3.ExternalProcessor;
+  return new Ctor(options.address, grpc.credentials.createInsecure());
+}
+
+/**
+ * One ext_proc stream, as Envoy drives it: one message at a time, each answered by exactly one
+ * response of the matching kind (or an immediate response) within the message timeout, which the
+ * processor may extend up to max_message_timeout with a bare override_message_timeout.
+ */
+export function openProcStream(client: ExternalProcessorClient, options: ExtProcOptions) {
+  const call = client.Process();
+  let waiting: { phase: Phase; resolve: (r: ExchangeResult) => void; timer: NodeJS.Timeout } | null = null;
+  let broken: ExchangeResult | null = null;
+
+  const settle = (result: ExchangeResult) => {
+    if (!waiting) return;
+    clearTimeout(waiting.timer);
+    const w = waiting;
+    waiting = null;
+    w.resolve(result);
+  };
+  call.on('data', (res: ProcessingResponse__Output) => {
+    if (!waiting) {
+      broken = { kind: 'failed', reason: 'spurious_message' };
+      return;
+    }
+    if (!res.response && res.override_message_timeout) {
+      const ms = Number(res.override_message_timeout.seconds ?? 0) * 1000 + Math.round((res.override_message_timeout.nanos ?? 0) / 1e6);
+      if (options.maxMessageTimeoutMs > 0 && ms <= options.maxMessageTimeoutMs) {
+        clearTimeout(waiting.timer);
+        waiting.timer = setTimeout(() => settle({ kind: 'failed', reason: 'timeout' }), ms);
+      }
+      return;
+    }
+    if (res.response === 'immediate_response') return settle({ kind: 'immediate', response: res });
+    if (res.response !== waiting.phase) return settle({ kind: 'failed', reason: 'wrong_response_kind' });
+    settle({ kind: 'response', response: res });
+  });
+  call.on('error', () => {
+    broken = { kind: 'failed', reason: 'grpc_error' };
+    settle(broken);
+  });
+  call.on('end', () => {
+    broken ??= { kind: 'closed' };
+    settle(broken);
+  });
+
+  return {
+    exchange(phase: Phase, message: ProcessingRequest): Promise<ExchangeResult> {
+      if (broken) return Promise.resolve(broken);
+      return new Promise((resolve) => {
+        waiting = { phase, resolve, timer: setTimeout(() => settle({ kind: 'failed', reason: 'timeout' }), options.messageTimeoutMs) };
+        call.write(message);
+      });
+    },
+    close(): void {
+      if (waiting) settle({ kind: 'closed' });
+      call.end();
+      // Envoy resets the stream once the request is done; the processor must cope.
+      setImmediate(() => call.cancel());
+    },
+  };
+}
+
+export type ProcStream = ReturnType<typeof openProcStream>;

@@ -1,0 +1,39 @@
+import type * as grpc from '@grpc/grpc-js';
+import type { Logger } from 'pino';
+import type { Authorizer } from '../authz/check.js';
+import type { AuthorizationHandlers } from './generated/envoy/service/auth/v3/Authorization.js';
+import { checkInputFromRequest, checkResponseFromOutcome } from './authz-translate.js';
+import { envoyProtos } from './protos.js';
+
+export const AUTHZ_SERVICE_NAME = 'envoy.service.auth.v3.Authorization';
+
+/** The ext_authz gRPC service: translation at the edge, the decision in src/authz. */
+export function authorizationService(check: Authorizer, log: Logger) {
+  const handlers: AuthorizationHandlers = {
+    Check(call, callback) {
+      let input;
+      try {
+        input = checkInputFromRequest(call.request);
+      } catch {
+        callback({ code: 3 as grpc.status, details: 'request_invalid' });
+        return;
+      }
+      check(input).then(
+        (outcome) => {
+          // A cancelled call (Envoy timed out) gets no answer: Envoy already failed closed.
+          if (call.cancelled) return;
+          callback(null, checkResponseFromOutcome(outcome));
+        },
+        (err: unknown) => {
+          log.error({ err_name: err instanceof Error ? err.name : typeof err }, 'check crashed');
+          callback({ code: 13 as grpc.status, details: 'internal_error' });
+        },
+      );
+    },
+  };
+  return {
+    name: AUTHZ_SERVICE_NAME,
+    definition: envoyProtos().auth.envoy.service.auth.v3.Authorization.service,
+    implementation: handlers as unknown as grpc.UntypedServiceImplementation,
+  };
+}

@@ -1,0 +1,47 @@
+/**
+ * The path of an agent request, split from its query and checked for tricks that would make the
+ * gate and Datadog disagree on which endpoint is called (encoded slashes, dot segments, double
+ * slashes). Such a path is not normalised here: it is classified `unknown`, so default deny applies.
+ */
+export interface RequestPath {
+  readonly path: string;
+  readonly query: string;
+  /** False when the path hides its real shape; callers must treat the operation as unknown. */
+  readonly canonical: boolean;
+}
+
+const SUSPICIOUS = /%2f|%5c|%2e|\\|\/\/|\/\.\.?(?:\/|$)/i;
+
+export function splitRequestPath(rawPath: string): RequestPath {
+  const q = rawPath.indexOf('?');
+  const path = q === -1 ? rawPath : rawPath.slice(0, q);
+  const query = q === -1 ? '' : rawPath.slice(q + 1);
+  const canonical = path.startsWith('/') && !SUSPICIOUS.test(path) && !/[\s#]/.test(path);
+  return { path, query, canonical };
+}
+
+/** Query parameters in which agents may still put a Datadog key (legacy clients). */
+export const KEY_QUERY_PARAMS = ['api_key', 'application_key', 'dd-api-key', 'dd-application-key'] as const;
+
+const LEGACY_INPUT = /^\/v1\/input\/[^/]+/;
+
+/** The path and query with every key-bearing part removed: what audit rows and logs may show. */
+export function redactedPath(rawPath: string): string {
+  const { path, query } = splitRequestPath(rawPath);
+  const safePath = path.replace(LEGACY_INPUT, '/v1/input/[REDACTED]');
+  if (query === '') return safePath;
+  const parts = query.split('&').map((part) => {
+    const eq = part.indexOf('=');
+    const name = safeDecode(eq === -1 ? part : part.slice(0, eq)).toLowerCase();
+    return (KEY_QUERY_PARAMS as readonly string[]).includes(name) ? `${part.slice(0, eq === -1 ? part.length : eq)}=[REDACTED]` : part;
+  });
+  return `${safePath}?${parts.join('&')}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return text;
+  }
+}
