@@ -28,6 +28,8 @@ export const auditSection = z
     commit_deadline: duration().prefault('2s'),
     /** Name of this writer's hash chain; defaults to the host name and process id. */
     writer: z.string().optional(),
+    /** HMAC key signing retention checkpoints (write it as `${env:NAME}`); without it checkpoints are only hash-chained. */
+    checkpoint_key: z.string().min(16).optional(),
   })
   .strict();
 

@@ -1,0 +1,69 @@
+import t from 'tap';
+import { canonicalJson, storableText } from '../../../src/audit/canonical.js';
+import { chainRows, eventFields, GENESIS_HASH, rowFromDatabase, rowHash, type ChainHead } from '../../../src/audit/rows.js';
+import { insertStatements } from '../../../src/audit/insert-sql.js';
+import { callEvent, payloadEvent, approvalEvent } from '../../integration/audit/fixtures/events.js';
+
+const head0: ChainHead = { writer: 'w1', seq: 0, hash: GENESIS_HASH, recorded_at: new Date(0).toISOString() };
+const NOW = new Date('2025-03-10T12:00:01.000Z');
+
+t.test('audit canonical JSON: sorted keys, no whitespace, order-independent', async (t) => {
+  t.equal(canonicalJson({ b: 1, a: [true, null, 'x'], c: { z: 1.5, y: 'é' } }), '{"a":[true,null,"x"],"b":1,"c":{"y":"é","z":1.5}}');
+  t.equal(canonicalJson({ a: 1, b: 2 }), canonicalJson({ b: 2, a: 1 }));
+  t.equal(canonicalJson('line\n"q"'), '"line\\n\\"q\\""');
+  t.throws(() => canonicalJson(Number.NaN), TypeError);
+  t.throws(() => canonicalJson({ a: undefined as unknown as null }), TypeError);
+});
+
+t.test('audit storable text: NUL and lone surrogates become U+FFFD (what Postgres would store)', async (t) => {
+  t.equal(storableText('a\u0000b'), 'a\uFFFDb');
+  t.equal(storableText('x\uD800y'), 'x\uFFFDy');
+  t.equal(storableText('ok 😀'), 'ok 😀');
+});
+
+t.test('audit rows: chain links seq, prev_hash and hash; recorded_at never goes back', async (t) => {
+  const fields = [callEvent(), payloadEvent(), approvalEvent()].map((e) => ({ table: e.kind === 'call' ? ('calls' as const) : e.kind === 'payload' ? ('payloads' as const) : ('approval_events' as const), fields: eventFields(e) }));
+  const { rows, head } = chainRows(head0, fields, NOW);
+  t.same(rows.map((r) => r.row.seq), [1, 2, 3]);
+  t.equal(rows[0]!.row.prev_hash, GENESIS_HASH);
+  t.equal(rows[1]!.row.prev_hash, rows[0]!.row.hash);
+  t.equal(head.seq, 3);
+  t.equal(head.hash, rows[2]!.row.hash);
+  for (const r of rows) t.equal(rowHash(r.table, r.row), r.row.hash, `${r.table} hash recomputes`);
+  const later = chainRows({ ...head, recorded_at: '2030-01-01T00:00:00.000Z' }, fields.slice(0, 1), NOW);
+  t.equal(later.rows[0]!.row.recorded_at, '2030-01-01T00:00:00.000Z', 'clock going back does not move recorded_at back');
+});
+
+t.test('audit rows: every column is covered by the hash', async (t) => {
+  const { rows } = chainRows(head0, [{ table: 'calls', fields: eventFields(callEvent()) }], NOW);
+  const row = rows[0]!.row;
+  for (const key of Object.keys(row)) {
+    if (key === 'hash') continue;
+    const tampered = { ...row, [key]: key === 'groups' ? ['root'] : key === 'seq' || key === 'latency_ms' ? 999 : 'tampered' };
+    t.not(rowHash('calls', tampered), row.hash, `changing ${key} changes the hash`);
+  }
+  t.not(rowHash('payloads', row), row.hash, 'the table is part of the content');
+});
+
+t.test('audit rows: misuse is a TypeError, not a silent row', async (t) => {
+  t.throws(() => eventFields(callEvent({ latency_ms: Number.NaN })), TypeError);
+  t.throws(() => eventFields(callEvent({ time: new Date('nope') })), TypeError);
+  t.throws(() => eventFields(payloadEvent({ upstream_status: 200.5 })), TypeError);
+});
+
+t.test('audit rows: a row read back from Postgres (to_jsonb form) hashes the same', async (t) => {
+  const { rows } = chainRows(head0, [{ table: 'payloads', fields: eventFields(payloadEvent()) }], NOW);
+  const row = rows[0]!.row;
+  const fromDb = rowFromDatabase('payloads', { ...row, recorded_at: '2025-03-10T12:00:01+00:00', time: '2025-03-10T12:00:00+00:00', seq: 1 });
+  t.equal(rowHash('payloads', fromDb), row.hash);
+});
+
+t.test('audit insert SQL: one multi-row INSERT per table, split only past the parameter limit', async (t) => {
+  const many = Array.from({ length: 5000 }, (_, i) => ({ table: 'calls' as const, fields: eventFields(callEvent({ request_id: `r${i}` })) }));
+  const { rows } = chainRows(head0, [...many, { table: 'payloads', fields: eventFields(payloadEvent()) }], NOW);
+  const st = insertStatements('kw', rows);
+  t.same(st.map((s) => s.table), ['calls', 'calls', 'payloads']);
+  for (const s of st) t.ok(s.values.length <= 65_535);
+  t.equal(st.reduce((n, s) => n + s.values.length, 0), 5000 * 22 + 16);
+  t.match(st[0]!.text, /^INSERT INTO "kw"\."calls" \("recorded_at",/);
+});
