@@ -111,6 +111,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     if (flushing) return;
     flushing = flushLoop().finally(() => {
       flushing = null;
+      if (queue.length > 0) schedule(); // arrived between the loop's last check and now
     });
   }
 
