@@ -1,0 +1,79 @@
+import { writeFileSync } from 'node:fs';
+import { Command, InvalidArgumentError } from 'commander';
+import { stringify } from 'yaml';
+import { DATADOG_SITES, type DatadogSite } from '../config/sites.js';
+import { buildEnvoyBootstrap, ENVOY_DEFAULTS, type EnvoyBootstrapOptions } from './envoy-bootstrap.js';
+
+export { buildEnvoyBootstrap, ENVOY_DEFAULTS, type EnvoyBootstrapOptions } from './envoy-bootstrap.js';
+
+/** The command line that reproduces a rendering; written into the file's header. */
+function commandLine(options: EnvoyBootstrapOptions): string {
+  const parts = ['keyward envoy render'];
+  if (options.sites) parts.push(`--sites ${options.sites.join(',')}`);
+  if (options.authz) parts.push(`--authz ${options.authz}`);
+  if (options.proc) parts.push(`--proc ${options.proc}`);
+  if (options.listen) parts.push(`--listen ${options.listen}`);
+  if (options.admin) parts.push(`--admin ${options.admin}`);
+  if (options.authzTimeout) parts.push(`--authz-timeout ${options.authzTimeout}`);
+  if (options.caFile) parts.push(`--ca-file ${options.caFile}`);
+  return parts.join(' ');
+}
+
+/** The Envoy bootstrap YAML for these options, with a header saying how it was made. Deterministic. */
+export function renderEnvoyConfig(options: EnvoyBootstrapOptions = {}): string {
+  const header = [
+    '# Envoy v3 bootstrap for keyward (Envoy 1.31). Generated: do not edit by hand, re-run',
+    `#   ${commandLine(options)}`,
+    '# Agents call the listener; ext_authz -> ext_proc -> router; ext_proc picks the Datadog cluster',
+    '# through the x-keyward-cluster header. Checked by test/envoy/bootstrap.test.ts.',
+  ].join('\n');
+  return `${header}\n${stringify(buildEnvoyBootstrap(options), { lineWidth: 0, minContentWidth: 0 })}`;
+}
+
+function parseSites(value: string): DatadogSite[] {
+  const sites = value.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const site of sites) {
+    if (!(DATADOG_SITES as readonly string[]).includes(site)) throw new InvalidArgumentError(`unknown Datadog site "${site}" (known: ${DATADOG_SITES.join(', ')})`);
+  }
+  if (sites.length === 0) throw new InvalidArgumentError('at least one site');
+  return sites as DatadogSite[];
+}
+
+interface RenderFlags {
+  sites?: DatadogSite[];
+  authz?: string;
+  proc?: string;
+  listen?: string;
+  admin?: string;
+  authzTimeout?: string;
+  caFile?: string;
+  out?: string;
+}
+
+export function envoyCommand(): Command {
+  const envoy = new Command('envoy').description('Envoy configuration for putting keyward in front of Datadog');
+  envoy
+    .command('render')
+    .description('write an Envoy bootstrap (envoy.yaml) wired to keyward: ext_authz -> ext_proc -> router, one TLS cluster per Datadog host')
+    .option('--sites <list>', `comma-separated Datadog sites (default: all, ${DATADOG_SITES.join(',')})`, parseSites)
+    .option('--authz <host:port>', `keyward ext_authz gRPC address (default: ${ENVOY_DEFAULTS.authz})`)
+    .option('--proc <host:port>', `keyward ext_proc gRPC address (default: ${ENVOY_DEFAULTS.proc})`)
+    .option('--listen <host:port>', `listener agents call (default: ${ENVOY_DEFAULTS.listen})`)
+    .option('--admin <host:port>', `Envoy admin address (default: ${ENVOY_DEFAULTS.admin})`)
+    .option('--authz-timeout <duration>', `ext_authz timeout, above the longest approval hold (default: ${ENVOY_DEFAULTS.authzTimeout})`)
+    .option('--ca-file <path>', `CA bundle verifying Datadog's certificates (default: ${ENVOY_DEFAULTS.caFile})`)
+    .option('--out <file>', 'write to this file instead of standard output')
+    .action((flags: RenderFlags, cmd: Command) => {
+      const { out, ...options } = flags;
+      let text: string;
+      try {
+        text = renderEnvoyConfig(options);
+      } catch (e) {
+        if (e instanceof TypeError) cmd.error(`error: ${e.message}`, { exitCode: 2 });
+        throw e;
+      }
+      if (out) writeFileSync(out, text);
+      else process.stdout.write(text);
+    });
+  return envoy;
+}
