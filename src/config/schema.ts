@@ -49,6 +49,12 @@ const issuerSchema = z
     max_token_age: duration().optional(),
     /** Tolerance for clock differences on exp/nbf/iat. */
     clock_skew: duration().prefault('30s'),
+    /** How long a fetched key set is used before it is fetched again. */
+    jwks_cache_max_age: duration().prefault('10m'),
+    /** A token with an unknown `kid` triggers a refetch at most this often. */
+    jwks_cooldown: duration().prefault('30s'),
+    /** Timeout of one discovery or key set request; past it the call is refused with issuer_unavailable. */
+    jwks_timeout: duration().prefault('5s'),
   })
   .strict();
 

@@ -3,12 +3,6 @@ import { KeywardError } from '../errors.js';
 import type { IssuerConfig } from '../config/schema.js';
 
 export interface KeySourceOptions {
-  /** How long a fetched key set is trusted before a background refetch (jose cacheMaxAge). */
-  cacheMaxAgeMs?: number;
-  /** Minimum time between two refetches triggered by an unknown kid (jose cooldownDuration). */
-  cooldownMs?: number;
-  /** Timeout of one discovery or JWKS HTTP request. */
-  timeoutMs?: number;
   /** After a failed discovery, wait this long before asking the issuer again. */
   discoveryRetryMs?: number;
 }
@@ -19,25 +13,25 @@ export interface KeySourceOptions {
  * cooldown; this file only adds OIDC discovery in front of it.
  */
 export function createKeySources(options: KeySourceOptions = {}) {
-  const timeoutMs = options.timeoutMs ?? 5_000;
   const discoveryRetryMs = options.discoveryRetryMs ?? 1_000;
   const sets = new Map<string, JWTVerifyGetKey>();
   const discovered = new Map<string, { at: number; uri: Promise<string> }>();
 
-  function jwksFor(uri: string): JWTVerifyGetKey {
-    let set = sets.get(uri);
+  function jwksFor(uri: string, issuer: IssuerConfig): JWTVerifyGetKey {
+    const cacheKey = `${uri} ${issuer.jwks_cache_max_age} ${issuer.jwks_cooldown} ${issuer.jwks_timeout}`;
+    let set = sets.get(cacheKey);
     if (!set) {
       set = createRemoteJWKSet(new URL(uri), {
-        cacheMaxAge: options.cacheMaxAgeMs ?? 10 * 60_000,
-        cooldownDuration: options.cooldownMs ?? 30_000,
-        timeoutDuration: timeoutMs,
+        cacheMaxAge: issuer.jwks_cache_max_age,
+        cooldownDuration: issuer.jwks_cooldown,
+        timeoutDuration: issuer.jwks_timeout,
       });
-      sets.set(uri, set);
+      sets.set(cacheKey, set);
     }
     return set;
   }
 
-  function discover(issuer: string): Promise<string> {
+  function discover(issuer: string, timeoutMs: number): Promise<string> {
     const cached = discovered.get(issuer);
     if (cached && (cached.at === Infinity || Date.now() - cached.at < discoveryRetryMs)) return cached.uri;
     const entry = { at: Date.now(), uri: fetchJwksUri(issuer, timeoutMs) };
@@ -52,8 +46,8 @@ export function createKeySources(options: KeySourceOptions = {}) {
   /** The key lookup function for an issuer, resolving its JWKS URI by discovery when not configured. */
   return function keysFor(issuer: IssuerConfig): JWTVerifyGetKey {
     return async (header, token) => {
-      const uri = issuer.jwks_uri ?? (await discover(issuer.issuer));
-      return jwksFor(uri)(header, token);
+      const uri = issuer.jwks_uri ?? (await discover(issuer.issuer, issuer.jwks_timeout));
+      return jwksFor(uri, issuer)(header, token);
     };
   };
 }

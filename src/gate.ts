@@ -1,0 +1,125 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { startAdminServer, type AdminHandler, type AdminServer } from './admin/server.js';
+import type { AuditSink } from './audit/events.js';
+import { createPostgresAuditSink } from './audit/postgres-sink.js';
+import { createAuthorizer, type ApprovalGate } from './authz/check.js';
+import { compileRuntime, type Runtime } from './authz/runtime.js';
+import type { KeywardConfig } from './config/load.js';
+import { createConfigStore, type ConfigStore } from './config/store.js';
+import { openDatabase, type Database } from './db/open.js';
+import { authorizationService } from './envoy/authz-service.js';
+import { startGrpcServer, type GrpcEndpoint } from './envoy/grpc-server.js';
+import { createIdentityVerifier, type IdentityVerifierOptions } from './identity/verify.js';
+import { createLogger } from './telemetry/logger.js';
+
+export interface GateOptions {
+  configPath: string;
+  /** Override listen addresses (tests use port 0). */
+  listen?: Partial<{ authz: string; proc: string; admin: string }>;
+  /** Use this sink instead of opening the configured database (tests of non-audit behaviour). */
+  audit?: AuditSink;
+  /** Use this database instead of opening one. */
+  database?: Database;
+  logDestination?: NodeJS.WritableStream;
+  identity?: IdentityVerifierOptions;
+  approvals?: ApprovalGate;
+  /** Extra admin routes. */
+  adminHandlers?: AdminHandler[];
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface Gate {
+  readonly authzAddress: string;
+  readonly procAddress: string | null;
+  readonly adminUrl: string;
+  readonly config: ConfigStore<Runtime>;
+  readonly log: Logger;
+  readonly database: Database | null;
+  /** SIGTERM path: stop accepting, finish in-flight calls, flush the audit queue, close the pool. */
+  stop(): Promise<void>;
+}
+
+/** Wires the parts of one keyward replica together. Nothing here decides anything. */
+export async function startGate(options: GateOptions): Promise<Gate> {
+  let secrets: readonly string[] = [];
+  let level = 'info';
+  let log = createLogger({ level, secrets: () => secrets, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const config = createConfigStore<Runtime>({
+    path: options.configPath,
+    compile: compileRuntime,
+    log,
+    ...(options.env ? { env: options.env } : {}),
+    onSwap: (_rt: Runtime, cfg: KeywardConfig) => {
+      secrets = [...cfg.secrets, ...cfg.connections.flatMap((c) => [c.api_key, c.app_key ?? ''])];
+      log.level = cfg.logging.level;
+    },
+  });
+  const first = config.current().config;
+  secrets = [...first.secrets, ...first.connections.flatMap((c) => [c.api_key, c.app_key ?? ''])];
+  level = first.logging.level;
+  log.level = level;
+
+  const database = options.audit ? (options.database ?? null) : (options.database ?? (await openDatabase(first.database, log, options.env ? { env: options.env } : {})));
+  const audit =
+    options.audit ??
+    createPostgresAuditSink({
+      pool: database!.pool,
+      schema: first.database.schema,
+      batchSize: first.audit.batch_size,
+      batchDelayMs: first.audit.batch_delay,
+      commitDeadlineMs: first.audit.commit_deadline,
+      writer: first.audit.writer ?? `${hostname()}-${process.pid}`,
+      log,
+    });
+
+  const check = createAuthorizer({
+    runtime: () => config.current(),
+    verify: createIdentityVerifier(options.identity),
+    audit,
+    log,
+    ...(options.approvals ? { approvals: options.approvals } : {}),
+  });
+  const listen = { ...first.listen, ...options.listen };
+  const authz: GrpcEndpoint = await startGrpcServer(listen.authz, [authorizationService(check, log)]);
+  const admin: AdminServer = await startAdminServer({
+    listen: listen.admin,
+    handlers: options.adminHandlers ?? [],
+    ready: async () => {
+      const checks: Record<string, string> = { config: config.current().config.version };
+      let ok = true;
+      if (database) {
+        try {
+          await database.pool.query('select 1');
+          checks.database = 'ok';
+        } catch {
+          checks.database = 'unavailable';
+          ok = false;
+        }
+      }
+      return { ok, checks };
+    },
+  });
+  config.watch();
+  const onHup = () => config.reload('SIGHUP');
+  process.on('SIGHUP', onHup);
+  log.info({ authz: authz.address, admin: admin.url, config_version: first.version }, 'keyward started');
+
+  return {
+    authzAddress: authz.address,
+    procAddress: null,
+    adminUrl: admin.url,
+    config,
+    log,
+    database,
+    async stop() {
+      process.off('SIGHUP', onHup);
+      config.close();
+      await authz.shutdown();
+      await audit.close();
+      await admin.close();
+      if (database && !options.database) await database.close();
+      log.info({}, 'keyward stopped');
+    },
+  };
+}

@@ -1,0 +1,101 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { ConfigError, loadConfigFile, parseConfig } from '../../../src/config/load.js';
+
+const API = '0123456789abcdef0123456789abcdef';
+
+function issuesOf(yaml: string, env: NodeJS.ProcessEnv = {}) {
+  try {
+    parseConfig(yaml, 'k.yaml', { env });
+  } catch (e) {
+    if (e instanceof ConfigError) return e.issues;
+    throw e;
+  }
+  return [];
+}
+
+t.test('config: an empty file gives the documented defaults', async (t) => {
+  const c = parseConfig('');
+  t.equal(c.listen.authz, '127.0.0.1:9001');
+  t.equal(c.policy.default, 'deny');
+  t.equal(c.masking.max_body_bytes, 5 * 1024 * 1024);
+  t.equal(c.identity.dev_issuer.enabled, false, 'the demo issuer is off unless enabled');
+  t.ok(Object.isFrozen(c.policy), 'frozen');
+  t.match(c.version, /^[0-9a-f]{12}$/);
+});
+
+t.test('config: errors name the YAML path and line', async (t) => {
+  const issues = issuesOf(`listen:
+  authz: nowhere
+connections:
+  - name: prod
+    site: datadoghq.org
+    api_key: ${API}
+    groups: [agents]
+    colour: blue
+policy:
+  rules:
+    - action: require_approval
+      approval: { approvers: [sre], min_approvals: 0 }
+`);
+  t.match(issues, [
+    { path: 'listen.authz', line: 2, message: /host:port/ },
+    { path: 'connections[0].site', line: 5, message: /expected one of/ },
+    { path: 'connections[0]', line: 4, message: /colour/ },
+    { path: 'policy.rules[0].approval.min_approvals', line: 12, message: /at least 1/ },
+  ]);
+});
+
+t.test('config: YAML syntax errors are reported with their line', async (t) => {
+  const issues = issuesOf('listen:\n  authz: [unclosed\n');
+  t.equal(issues.length > 0, true);
+  t.type(issues[0]!.line, 'number');
+});
+
+t.test('config: ${env:} and ${file:} are resolved, remembered as secrets, and validated', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-cfg-'));
+  writeFileSync(join(dir, 'app.key'), 'b'.repeat(40) + '\n');
+  writeFileSync(
+    join(dir, 'k.yaml'),
+    `connections:\n  - { name: prod, site: datadoghq.com, api_key: "\${env:DD_API}", app_key: "\${file:app.key}", groups: [agents] }\n`,
+  );
+  const c = loadConfigFile(join(dir, 'k.yaml'), { env: { DD_API: API } });
+  t.equal(c.connections[0]!.api_key, API);
+  t.equal(c.connections[0]!.app_key, 'b'.repeat(40));
+  t.same([...c.secrets].sort(), [API, 'b'.repeat(40)].sort());
+});
+
+t.test('config: a missing reference or a malformed key is an error that never shows the value', async (t) => {
+  const missing = issuesOf('connections:\n  - { name: p, site: datadoghq.com, api_key: "${env:NOPE}", groups: [a] }\n');
+  t.match(missing, [{ path: 'connections[0].api_key', line: 2, message: 'environment variable NOPE is not set' }]);
+  const bad = issuesOf('connections:\n  - { name: p, site: datadoghq.com, api_key: "${env:K}", groups: [a] }\n', { K: 'not-a-key-but-a-secret-value' });
+  t.match(bad, [{ path: 'connections[0].api_key', message: /32 lower-case hex/ }]);
+  t.notOk(JSON.stringify(bad).includes('not-a-key-but-a-secret-value'), 'the value is not echoed');
+  const file = issuesOf('connections:\n  - { name: p, site: datadoghq.com, api_key: "${file:/nonexistent/x}", groups: [a] }\n');
+  t.match(file, [{ message: /cannot read secret file/ }]);
+});
+
+t.test('config: cross-field checks (duplicates, unknown connection in a rule, approval block)', async (t) => {
+  const issues = issuesOf(`connections:
+  - { name: p, site: datadoghq.com, api_key: ${API}, groups: [a] }
+  - { name: p, site: datadoghq.eu, api_key: ${API}, groups: [a] }
+policy:
+  rules:
+    - { match: { connection: q }, action: allow }
+`);
+  t.match(issues, [{ path: 'connections[1].name', message: /duplicate/ }, { path: 'policy.rules[0].match.connection', message: /unknown connection "q"/ }]);
+  t.match(issuesOf('policy:\n  rules:\n    - { action: require_approval }\n'), [{ path: 'policy.rules[0].approval', message: /needs an approval block/ }]);
+});
+
+t.test('config: durations accept seconds or units, refuse nonsense', async (t) => {
+  const c = parseConfig('identity:\n  issuers:\n    - { issuer: "https://i.example", audiences: [a], clock_skew: 90, max_token_age: 2h }\n');
+  t.equal(c.identity.issuers[0]!.clock_skew, 90_000);
+  t.equal(c.identity.issuers[0]!.max_token_age, 7_200_000);
+  t.match(issuesOf('identity:\n  issuers:\n    - { issuer: "https://i.example", audiences: [a], clock_skew: soon }\n'), [{ message: /invalid duration/ }]);
+});
+
+t.test('config: an unreadable file is a ConfigError, not a crash', async (t) => {
+  t.throws(() => loadConfigFile('/nonexistent/keyward.yaml'), ConfigError);
+});
