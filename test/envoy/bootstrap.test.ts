@@ -1,6 +1,8 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import t from 'tap';
-import { renderEnvoyConfig, type EnvoyBootstrapOptions } from '../../src/cli/envoy.js';
+import { envoyCommand, renderEnvoyConfig, type EnvoyBootstrapOptions } from '../../src/cli/envoy.js';
 import { ACCESS_LOG_FIELDS, AUTHZ_CLUSTER, DEFAULT_APPROVAL_HOLD_SECONDS, HEALTH_SERVICES, PROC_CLUSTER } from '../../src/cli/envoy-bootstrap.js';
 import { CLUSTER_HEADER, clusterName, DATADOG_SITES, siteHost } from '../../src/config/sites.js';
 import { EXT_AUTHZ_NAMESPACE } from '../../src/envoy/metadata.js';
@@ -122,6 +124,7 @@ for (const shipped of SHIPPED) {
         if (!t.ok(cluster, name) || !cluster) continue;
         const options = obj(obj(cluster.typed_extension_protocol_options)['envoy.extensions.upstreams.http.v3.HttpProtocolOptions']);
         t.ok(obj(options.explicit_http_config).http2_protocol_options, `${name} speaks HTTP/2`);
+        t.equal(options['@type'], 'type.googleapis.com/envoy.extensions.upstreams.http.v3.HttpProtocolOptions', 'keyed by its own type name');
         t.same(list(cluster.health_checks).map((h) => obj(h).grpc_health_check), [{ service_name: HEALTH_SERVICES[name] }]);
         const socket = obj(obj(obj(obj(list(obj(list(obj(cluster.load_assignment).endpoints)[0]).lb_endpoints)[0]).endpoint).address).socket_address);
         t.equal(`${String(socket.address)}:${String(socket.port_value)}`, address);
@@ -179,4 +182,20 @@ t.test('envoy render: options shape the bootstrap, nonsense is refused', async (
   t.throws(() => renderEnvoyConfig({ authzTimeout: '20s' }), TypeError, 'an authz timeout under the hold is refused');
   t.throws(() => renderEnvoyConfig({ authz: 'keyward' }), TypeError, 'an address without a port is refused');
   t.throws(() => renderEnvoyConfig({ sites: [] }), TypeError, 'no sites is refused');
+});
+
+t.test('envoy render: the command writes the file an operator asked for and refuses an unknown site', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-envoy-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'envoy.yaml');
+  const options = { authz: 'gate.internal:9001', proc: 'gate.internal:9002', sites: ['datadoghq.eu'] as const };
+  await envoyCommand().parseAsync(['render', '--sites', 'datadoghq.eu', '--authz', options.authz, '--proc', options.proc, '--out', out], { from: 'user' });
+  t.equal(readFileSync(out, 'utf8'), renderEnvoyConfig({ ...options, sites: [...options.sites] }));
+  t.match(readFileSync(out, 'utf8'), /^# {3}keyward envoy render --sites datadoghq\.eu --authz gate\.internal:9001 --proc gate\.internal:9002$/m, 'the header says how to reproduce it');
+
+  const refusing = envoyCommand();
+  let stderr = '';
+  for (const cmd of [refusing, ...refusing.commands]) cmd.exitOverride().configureOutput({ writeErr: (s) => (stderr += s), writeOut: () => undefined });
+  await t.rejects(refusing.parseAsync(['render', '--sites', 'datadoghq.moon'], { from: 'user' }));
+  t.match(stderr, /unknown Datadog site "datadoghq\.moon"/);
 });
