@@ -1,0 +1,115 @@
+import type { Detector, MatchContext } from '../types.js';
+import { cardIinValid, digitCount, ibanValid, ipv4Interesting, ipv6Valid, luhnValid, ssnValid } from '../validators.js';
+
+const re = (source: string, flags = 'g'): RegExp => new RegExp(source, flags);
+
+/** File names (`icon@2x.png`) look like addresses; these "TLDs" are extensions. */
+const FILE_TLD = /^(?:png|jpe?g|gif|svg|webp|ico|bmp|js|mjs|css|map|json|ya?ml|txt|log|ts|tsx|html?|xml|pdf|zip|gz)$/i;
+
+/** Numbers under an id-like name (trace, span, order ids) are identifiers, not cards or phones. */
+const ID_KEY = /(?:^|_)(?:id|ids|trace|span|uuid|hash|sha|checksum|digest|timestamp|ts|time|seq|sequence|version|count|offset)(?:_|$)/;
+
+function idContext(ctx: MatchContext): boolean {
+  if (ctx.key !== undefined && ID_KEY.test(ctx.key)) return true;
+  const before = ctx.text.slice(Math.max(0, ctx.index - 12), ctx.index).toLowerCase();
+  return /id["']?[ \t]{0,2}[:=][ \t]{0,2}["']?$/.test(before);
+}
+
+export const email: Detector = {
+  type: 'email',
+  priority: 30,
+  keywords: ['@'],
+  pattern: re(String.raw`(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])`),
+  validate: (address, ctx) => {
+    if (FILE_TLD.test(address.slice(address.lastIndexOf('.') + 1))) return false;
+    // `scheme://user:password@host` belongs to url_password; the host is not an address.
+    const i = ctx.index;
+    return !(i > 0 && ctx.text[i - 1] === ':' && /:\/\/[^ \t\r\n]{0,128}$/.test(ctx.text.slice(Math.max(0, i - 160), i - 1)));
+  },
+};
+
+const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
+
+export const ipv4: Detector = {
+  type: 'ipv4',
+  priority: 20,
+  keywords: ['.'],
+  pattern: re(String.raw`(?<![0-9A-Za-z.])${OCTET}\.${OCTET}\.${OCTET}\.${OCTET}(?![0-9A-Za-z]|\.[0-9])`),
+  validate: (ip) => ipv4Interesting(ip),
+};
+
+export const ipv6: Detector = {
+  type: 'ipv6',
+  priority: 20,
+  keywords: [':'],
+  pattern: re(String.raw`(?<![0-9A-Za-z:.])[0-9A-Fa-f:]{2,39}(?![0-9A-Za-z:])`),
+  validate: (s) => s.includes(':') && ipv6Valid(s) && s !== '::1',
+};
+
+function cardGroupsValid(candidate: string): boolean {
+  const seps = candidate.replace(/[0-9]/g, '');
+  if (seps.length === 0) return candidate.length === 15 || candidate.length === 16;
+  if (seps !== seps[0]!.repeat(seps.length)) return false;
+  const groups = candidate.split(seps[0]!).map((g) => g.length).join(',');
+  return /^4,4,4,(?:4|4,[1-3]|4,4)$/.test(groups) || groups === '4,6,5' || groups === '4,6,4';
+}
+
+export const creditCard: Detector = {
+  type: 'credit_card',
+  priority: 40,
+  keywords: [],
+  pattern: re(String.raw`(?<![0-9A-Za-z_.-])(?:[0-9][ -]?){12,18}[0-9](?![0-9A-Za-z_]|[.-][0-9])`),
+  validate: (candidate, ctx) => {
+    if (!cardGroupsValid(candidate)) return false;
+    const digits = candidate.replace(/[ -]/g, '');
+    return cardIinValid(digits) && luhnValid(digits) && !idContext(ctx);
+  },
+};
+
+export const iban: Detector = {
+  type: 'iban',
+  priority: 40,
+  keywords: [],
+  pattern: re(String.raw`(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])`),
+  validate: (candidate) => ibanValid(candidate),
+};
+
+const SSN_CONTEXT = /ssn|social[ _-]?security|ss#/;
+
+export const usSsn: Detector = {
+  type: 'us_ssn',
+  priority: 40,
+  keywords: ['ssn', 'social', 'ss#'],
+  keywordsIgnoreCase: true,
+  pattern: re(String.raw`(?<![0-9A-Za-z-])[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}(?![0-9A-Za-z]|-[0-9])`),
+  validate: (candidate, ctx) => {
+    if (!ssnValid(candidate)) return false;
+    if (ctx.key !== undefined && SSN_CONTEXT.test(ctx.key)) return true;
+    return SSN_CONTEXT.test(ctx.text.slice(Math.max(0, ctx.index - 40), ctx.index).toLowerCase());
+  },
+};
+
+/** `+` international numbers and separated North-American numbers; bare digit runs never (timestamps, values). */
+export const phoneNumber: Detector = {
+  type: 'phone_number',
+  priority: 20,
+  keywords: [],
+  pattern: re(
+    String.raw`(?<![0-9A-Za-z+.-])(?:\+[1-9][0-9 ().-]{6,20}[0-9]|(?:\([2-9][0-9]{2}\)[ ]?|[2-9][0-9]{2}[-. ])[2-9][0-9]{2}[-. ][0-9]{4})(?![0-9A-Za-z]|[.-][0-9])`,
+  ),
+  validate: (candidate, ctx) => {
+    if (idContext(ctx)) return false;
+    const n = digitCount(candidate);
+    if (candidate.startsWith('+')) {
+      if (n < 8 || n > 15) return false;
+      if (/[ .-]{2}|\(\)|[.][ ]|[ ][.]/.test(candidate)) return false;
+      const opens = candidate.split('(').length - 1;
+      return opens === candidate.split(')').length - 1 && opens <= 1;
+    }
+    if (candidate.startsWith('(')) return true;
+    // 555-123-4567 / 555.123.4567 / 555 123 4567: one separator throughout.
+    return candidate[3] === candidate[7];
+  },
+};
+
+export const piiDetectors: readonly Detector[] = [creditCard, iban, usSsn, email, ipv4, ipv6, phoneNumber];

@@ -1,0 +1,5 @@
+/** The masking engine: pure detectors and walkers (masker) and content-encoding codecs. */
+export { createMasker, type MaskerOptions } from './masker.js';
+export type { Masker, MaskResult, TextMaskResult, Redaction, BodyKind, MaskStyle } from './types.js';
+export { bodyKind } from './content-type.js';
+export { unsafePatternReason } from './detectors/index.js';

@@ -1,0 +1,69 @@
+import type { MaskingConfig } from '../config/sections/masking.js';
+import { bodyKind, sniffKind } from './content-type.js';
+import { builtinDetectors, customDetector } from './detectors/index.js';
+import { parseAllowPath } from './paths.js';
+import { applySpans, createReplacer, summarize, toRedactions, toSpans } from './redact.js';
+import { lazyLower, scanSegments } from './scan.js';
+import { jsonDocument, textDocument, type AllowPaths, type Document } from './segments.js';
+import type { BodyKind, Detector, Masker, MaskResult, Span, TextMaskResult } from './types.js';
+
+/** The subset of the `masking` config section the engine reads (the rest is for the ext_proc service). */
+export type MaskerOptions = Pick<MaskingConfig, 'style' | 'max_depth' | 'custom_patterns' | 'allow_paths'> & { readonly hmac_key?: string | undefined };
+
+/**
+ * A pure masking engine: no I/O, safe to share. Built once per config (custom patterns compiled,
+ * allow paths parsed); every call is independent.
+ */
+export function createMasker(config: MaskerOptions): Masker {
+  const detectors: readonly Detector[] = [...builtinDetectors, ...config.custom_patterns.map(customDetector)];
+  const allow: AllowPaths = config.allow_paths.map(parseAllowPath);
+  const replace = createReplacer(config.style, config.hmac_key);
+  const maxDepth = config.max_depth;
+
+  const spansOf = (doc: Document): Span[] => {
+    const lower = lazyLower(doc.text);
+    const candidates = scanSegments(doc, detectors, lower);
+    candidates.push(...doc.fieldHits(lower));
+    return toSpans(doc, candidates);
+  };
+
+  const documentFor = (src: string, kind: 'json' | 'ndjson' | 'text'): Document =>
+    kind === 'text' ? textDocument(src) : jsonDocument(src, maxDepth, kind === 'ndjson', allow);
+
+  const maskString = (src: string, kind: 'json' | 'ndjson' | 'text'): TextMaskResult => {
+    const spans = spansOf(documentFor(src, kind));
+    return { text: applySpans(src, spans, replace), findings: summarize(spans), changed: spans.length > 0 };
+  };
+
+  /** Sniffed bodies fall back to text when they only looked like JSON. */
+  const readKind = (src: string, declared: BodyKind | undefined): BodyKind => {
+    if (declared !== undefined) return declared;
+    const sniffed = sniffKind(src);
+    if (sniffed !== 'json') return sniffed;
+    try {
+      documentFor(src, 'json');
+      return 'json';
+    } catch {
+      return 'text';
+    }
+  };
+
+  return {
+    maskBody(body: Buffer, contentType: string | undefined): MaskResult {
+      const src = body.toString('latin1');
+      const kind = readKind(src, bodyKind(contentType));
+      if (src.trim().length === 0) return { body, findings: [], changed: false, kind };
+      if (kind === 'binary') {
+        // Bytes inside a binary format cannot be replaced in place; report what is there.
+        const spans = spansOf(textDocument(src));
+        return { body, findings: summarize(spans), changed: false, kind };
+      }
+      const r = maskString(src, kind);
+      return { body: r.changed ? Buffer.from(r.text, 'latin1') : body, findings: r.findings, changed: r.changed, kind };
+    },
+    maskText: (text) => maskString(text, 'text'),
+    maskJson: (text) => maskString(text, 'json'),
+    detect: (text, kind) => toRedactions(spansOf(documentFor(text, kind))),
+  };
+}
+

@@ -1,0 +1,88 @@
+import type { FindingSummary } from '../audit/events.js';
+
+/** Where a match sits, for validators that need context (key name, nearby words). */
+export interface MatchContext {
+  /** The whole regex match (context prefix included). */
+  readonly match: string;
+  /** The text being scanned (one segment: a decoded JSON string, or the whole text body). */
+  readonly text: string;
+  /** Offset of the secret in `text`. */
+  readonly index: number;
+  /** Normalised name of the nearest JSON member (`api_key`), when scanning a JSON string. */
+  readonly key: string | undefined;
+}
+
+/**
+ * One kind of secret or PII. `pattern` is global; when it has capture groups, the last one is the
+ * secret and must end the match (context comes first, lookaheads may follow).
+ */
+export interface Detector {
+  readonly type: string;
+  /** Higher wins the type of a merged span when two detectors overlap. */
+  readonly priority: number;
+  /** Any-of prefilter: the detector runs only when one of these occurs in the text. Empty: always runs. */
+  readonly keywords: readonly string[];
+  /** Compare `keywords` against the lower-cased text. */
+  readonly keywordsIgnoreCase?: boolean;
+  readonly pattern: RegExp;
+  /** false rejects the match; a string accepts it under that type name. */
+  readonly validate?: (secret: string, ctx: MatchContext) => boolean | string;
+}
+
+/** A value a field rule flags, as an offset range inside the JSON string value. */
+export interface FieldHit {
+  readonly type: string;
+  readonly from: number;
+  readonly to: number;
+}
+
+/** Key-name context for JSON members: `{"api_key": "…"}` is a secret by its name. */
+export type FieldRule = (value: string, ctx: { readonly key: string; readonly body: string }) => FieldHit | undefined;
+
+/** A span to replace, in raw-text offsets, with the decoded secret for the hmac style. */
+export interface Span {
+  start: number;
+  end: number;
+  type: string;
+  priority: number;
+  value: string;
+  location: string;
+}
+
+export type MaskStyle = 'redact' | 'hmac';
+
+export type BodyKind = 'json' | 'ndjson' | 'text' | 'binary';
+
+export interface MaskResult {
+  /** The masked body (the input buffer itself when nothing changed). */
+  readonly body: Buffer;
+  readonly findings: readonly FindingSummary[];
+  readonly changed: boolean;
+  /** How the body was read. `binary` bodies are scanned but never rewritten: callers decide (refuse when findings). */
+  readonly kind: BodyKind;
+}
+
+export interface TextMaskResult {
+  readonly text: string;
+  readonly findings: readonly FindingSummary[];
+  readonly changed: boolean;
+}
+
+/** A replacement as data, for tests and tools that need positions (never stored: holds no value). */
+export interface Redaction {
+  readonly start: number;
+  readonly end: number;
+  readonly type: string;
+  readonly location: string;
+}
+
+export interface Masker {
+  /** Masks a decoded body (see codecs.ts for content-encoding). Throws KeywardError body_json_invalid | body_too_deep. */
+  maskBody(body: Buffer, contentType: string | undefined): MaskResult;
+  /** Masks free text (a JS string; locations are `@<char offset>`). */
+  maskText(text: string): TextMaskResult;
+  /** Masks JSON text by position; the result parses to the same structure with secrets replaced. */
+  maskJson(text: string): TextMaskResult;
+  /** What would be replaced, in offsets of `text`, without replacing it. */
+  detect(text: string, kind: 'json' | 'ndjson' | 'text'): readonly Redaction[];
+}
