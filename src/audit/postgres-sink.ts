@@ -148,6 +148,10 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
 
   async function writeOnce(batch: readonly Waiter[], deadlineAt: number): Promise<void> {
     const client = await connectWithin(pool, deadlineAt - Date.now());
+    // A connection lost between two queries is emitted as 'error' on the checked-out client: without a
+    // listener it would crash the process. The failing query reports it; this only keeps us alive.
+    const onError = () => undefined;
+    client.on('error', onError);
     // query_timeout is honoured by node-postgres per query, though @types/pg does not declare it.
     const q: Q = (text, values = []) => {
       const config: QueryConfig & { query_timeout: number } = { text, values, query_timeout: Math.max(1, deadlineAt - Date.now()) };
@@ -179,6 +183,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     } finally {
       if (!ok) await client.query('ROLLBACK').catch(() => undefined);
       // A client that failed mid-transaction may be in any state: destroy it rather than reuse it.
+      client.off('error', onError);
       client.release(!ok);
     }
   }

@@ -6,6 +6,8 @@ import type { Pool } from 'pg';
 
 export async function* streamRows<T extends Record<string, unknown>>(pool: Pool, text: string, values: unknown[] = [], fetchSize = 1_000): AsyncGenerator<T> {
   const client = await pool.connect();
+  const onError = () => undefined; // a lost connection fails the next FETCH; it must not crash the process
+  client.on('error', onError);
   let ok = false;
   try {
     await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -19,6 +21,7 @@ export async function* streamRows<T extends Record<string, unknown>>(pool: Pool,
     ok = true;
   } finally {
     if (!ok) await client.query('ROLLBACK').catch(() => undefined);
+    client.off('error', onError);
     client.release(!ok);
   }
 }
