@@ -4,11 +4,13 @@ import { startAdminServer, type AdminHandler, type AdminServer } from './admin/s
 import type { AuditSink } from './audit/events.js';
 import { createPostgresAuditSink } from './audit/postgres-sink.js';
 import { createAuthorizer, type ApprovalGate } from './authz/check.js';
-import { compileRuntime, type Runtime } from './authz/runtime.js';
+import { compileRuntime, type Runtime } from './runtime.js';
 import type { KeywardConfig } from './config/load.js';
 import { createConfigStore, type ConfigStore } from './config/store.js';
 import { openDatabase, type Database } from './db/open.js';
 import { authorizationService } from './envoy/authz-service.js';
+import { externalProcessorService } from './envoy/proc-service.js';
+import { createProcessorFactory } from './proc/processor.js';
 import { startGrpcServer, type GrpcEndpoint } from './envoy/grpc-server.js';
 import { createIdentityVerifier, type IdentityVerifierOptions } from './identity/verify.js';
 import { createLogger } from './telemetry/logger.js';
@@ -31,7 +33,7 @@ export interface GateOptions {
 
 export interface Gate {
   readonly authzAddress: string;
-  readonly procAddress: string | null;
+  readonly procAddress: string;
   readonly adminUrl: string;
   readonly config: ConfigStore<Runtime>;
   readonly log: Logger;
@@ -44,7 +46,7 @@ export interface Gate {
 export async function startGate(options: GateOptions): Promise<Gate> {
   let secrets: readonly string[] = [];
   let level = 'info';
-  let log = createLogger({ level, secrets: () => secrets, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const log = createLogger({ level, secrets: () => secrets, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const config = createConfigStore<Runtime>({
     path: options.configPath,
     compile: compileRuntime,
@@ -82,6 +84,8 @@ export async function startGate(options: GateOptions): Promise<Gate> {
   });
   const listen = { ...first.listen, ...options.listen };
   const authz: GrpcEndpoint = await startGrpcServer(listen.authz, [authorizationService(check, log)]);
+  const processors = createProcessorFactory({ runtime: () => config.current(), audit, log });
+  const proc: GrpcEndpoint = await startGrpcServer(listen.proc, [externalProcessorService(processors, log)]);
   const admin: AdminServer = await startAdminServer({
     listen: listen.admin,
     handlers: options.adminHandlers ?? [],
@@ -103,11 +107,11 @@ export async function startGate(options: GateOptions): Promise<Gate> {
   config.watch();
   const onHup = () => config.reload('SIGHUP');
   process.on('SIGHUP', onHup);
-  log.info({ authz: authz.address, admin: admin.url, config_version: first.version }, 'keyward started');
+  log.info({ authz: authz.address, proc: proc.address, admin: admin.url, config_version: first.version }, 'keyward started');
 
   return {
     authzAddress: authz.address,
-    procAddress: null,
+    procAddress: proc.address,
     adminUrl: admin.url,
     config,
     log,
@@ -115,7 +119,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
     async stop() {
       process.off('SIGHUP', onHup);
       config.close();
-      await authz.shutdown();
+      await Promise.all([authz.shutdown(), proc.shutdown()]);
       await audit.close();
       await admin.close();
       if (database && !options.database) await database.close();

@@ -3,10 +3,11 @@ import type { Logger } from 'pino';
 import { ERRORS, KeywardError, errorBody, isKeywardError, type ErrorCode } from '../errors.js';
 import type { AuditSink, CallEvent, Decision } from '../audit/events.js';
 import type { ApprovalSettings } from '../config/schema.js';
+import { CLUSTER_HEADER } from '../config/sites.js';
 import type { IdentityVerifier } from '../identity/verify.js';
 import { selectConnection } from '../policy/connection.js';
 import { KEY_QUERY_PARAMS, redactedPath } from '../policy/request-path.js';
-import type { Runtime } from './runtime.js';
+import type { Runtime } from '../runtime.js';
 import type { AllowOutcome, CheckDocument, CheckInput, CheckOutcome, DenyOutcome } from './types.js';
 
 /** Headers that must never travel upstream: agent-supplied Datadog keys and the agent's own token. */
@@ -103,7 +104,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
         approval_id: doc.approvalId ?? '',
         config_version: runtime.config.version,
       },
-      headersToRemove: [...AGENT_CREDENTIAL_HEADERS, CONNECTION_HEADER],
+      headersToRemove: [...AGENT_CREDENTIAL_HEADERS, CONNECTION_HEADER, CLUSTER_HEADER],
       queryParamsToRemove: [...KEY_QUERY_PARAMS],
       responseHeaders: { [REQUEST_ID_HEADER]: doc.requestId },
     };

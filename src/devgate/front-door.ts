@@ -65,6 +65,7 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
           const out = await runPhase(stream, options.extProc, 'request_headers', req.headers, reqBody, pseudo, metadata, mode);
           if (out.reply) return local(out.reply);
           replaced = out.bodyReplaced;
+          takePathMutation(req);
           if (out.clearRouteCache) cluster = req.headers.get(options.clusterHeader);
         }
         if (mode.request_body_mode === 'BUFFERED' && !replaced && reqBody.value.length > 0) {
@@ -122,6 +123,15 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
         server.close(() => resolve());
       }),
   };
+}
+
+/** A `:path` set by ext_proc lands in the header set; move it to the request line. */
+function takePathMutation(req: HttpRequestState) {
+  const path = req.headers.get(':path');
+  if (path !== undefined) {
+    req.path = path;
+    req.headers.delete(':path');
+  }
 }
 
 function send(res: http.ServerResponse, status: number, headers: HeaderSet, body: Buffer) {

@@ -4,10 +4,13 @@ import type { HeaderMap } from '../envoy/generated/envoy/config/core/v3/HeaderMa
 /** A request or response header set as the front door keeps it: lower-case names, one value each. */
 export type HeaderSet = Map<string, string>;
 
-/** Headers Envoy's default mutation rules do not let an external service change. */
+/**
+ * Headers Envoy's default HeaderMutationRules refuse to let an external service change: the routing
+ * headers (host, :authority, :scheme, :method) and Envoy's own x-envoy-*. `:path` may be changed.
+ */
 export function isProtectedHeader(name: string): boolean {
   const n = name.toLowerCase();
-  return n.startsWith(':') || n === 'host' || n.startsWith('x-envoy-');
+  return n === 'host' || n === ':authority' || n === ':scheme' || n === ':method' || n === ':status' || n.startsWith('x-envoy-');
 }
 
 export function headerSetFrom(raw: Record<string, string | string[] | undefined>): HeaderSet {

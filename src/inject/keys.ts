@@ -1,0 +1,69 @@
+import type { ConnectionConfig } from '../config/schema.js';
+import { KEY_QUERY_PARAMS, splitRequestPath } from '../policy/request-path.js';
+
+/** Endpoints that take the API key only; everything else needs the application key too. */
+const API_KEY_ONLY: readonly { method: string; path: RegExp }[] = [
+  { method: 'POST', path: /^\/api\/v1\/(?:series|distribution_points|check_run|events)$/ },
+  { method: 'POST', path: /^\/api\/v2\/(?:series|logs|events)$/ },
+  { method: 'POST', path: /^\/v1\/input(?:\/[^/]+)?$/ },
+  { method: 'POST', path: /^\/api\/v1\/intake$/ },
+  { method: 'GET', path: /^\/api\/v1\/validate$/ },
+];
+
+export function needsApplicationKey(method: string, rawPath: string): boolean {
+  const { path } = splitRequestPath(rawPath);
+  const m = method.toUpperCase();
+  return !API_KEY_ONLY.some((e) => e.method === m && e.path.test(path));
+}
+
+/** Header names (lower-case) under which an agent or a legacy client may carry a Datadog key. */
+export const DD_KEY_HEADERS = ['dd-api-key', 'dd-application-key', 'x-datadog-api-key', 'x-datadog-application-key'] as const;
+
+/** The request header changes that swap agent keys for the connection's, as data. */
+export interface KeyPlan {
+  readonly set: readonly (readonly [string, string])[];
+  readonly remove: readonly string[];
+  /** New `:path` when the agent's path carried a key (legacy `/v1/input/<KEY>`, `?api_key=`). */
+  readonly path: string | null;
+}
+
+const LEGACY_INPUT = /^\/v1\/input\/[^/?]+/;
+
+/**
+ * Strips every place an agent may have put a key and injects the connection's own: the API key
+ * always, the application key only where the connection has one and the endpoint needs it.
+ */
+export function planKeyInjection(connection: ConnectionConfig, method: string, rawPath: string): KeyPlan {
+  const set: [string, string][] = [['dd-api-key', connection.api_key]];
+  const appKey = connection.app_key !== undefined && needsApplicationKey(method, rawPath);
+  if (appKey) set.push(['dd-application-key', connection.app_key!]);
+  const remove = DD_KEY_HEADERS.filter((h) => !set.some(([name]) => name === h));
+  return { set, remove, path: pathWithoutKeys(rawPath) };
+}
+
+/** The path with legacy key segments and key query parameters removed; null when already clean. */
+export function pathWithoutKeys(rawPath: string): string | null {
+  const { path, query } = splitRequestPath(rawPath);
+  let changed = false;
+  let cleanPath = path;
+  if (LEGACY_INPUT.test(path)) {
+    cleanPath = path.replace(LEGACY_INPUT, '/v1/input');
+    changed = true;
+  }
+  const kept = query === '' ? [] : query.split('&').filter((part) => {
+    const name = decodeName(part.split('=')[0]!).toLowerCase();
+    const isKey = (KEY_QUERY_PARAMS as readonly string[]).includes(name);
+    if (isKey) changed = true;
+    return !isKey;
+  });
+  if (!changed) return null;
+  return kept.length > 0 ? `${cleanPath}?${kept.join('&')}` : cleanPath;
+}
+
+function decodeName(name: string): string {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return name;
+  }
+}

@@ -1,0 +1,31 @@
+import type { CallContext } from '../authz/types.js';
+import { OPERATION_CLASSES, type OperationClass } from '../config/schema.js';
+import { CONTEXT_KEY, EXT_AUTHZ_NAMESPACE } from '../envoy/metadata.js';
+import type { Plain } from '../envoy/struct.js';
+
+/**
+ * The call context ext_authz handed over through Envoy's dynamic metadata, or null when it is
+ * missing or malformed (a mis-wired Envoy: ext_proc must then refuse, never guess).
+ */
+export function readCallContext(metadata: Readonly<Record<string, { readonly [key: string]: Plain }>>): CallContext | null {
+  const raw = metadata[EXT_AUTHZ_NAMESPACE]?.[CONTEXT_KEY];
+  if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const c = raw as { readonly [key: string]: Plain };
+  const str = (k: string) => (typeof c[k] === 'string' ? (c[k] as string) : null);
+  const requestId = str('request_id');
+  const connection = str('connection');
+  const cls = str('operation_class');
+  if (!requestId || !connection || !cls || !(OPERATION_CLASSES as readonly string[]).includes(cls)) return null;
+  return {
+    request_id: requestId,
+    issuer: str('issuer') ?? '',
+    subject: str('subject') ?? '',
+    groups: Array.isArray(c.groups) ? c.groups.filter((g): g is string => typeof g === 'string') : [],
+    client_id: str('client_id') ?? '',
+    connection,
+    operation_class: cls as OperationClass,
+    rule: str('rule') ?? '',
+    approval_id: str('approval_id') ?? '',
+    config_version: str('config_version') ?? '',
+  };
+}

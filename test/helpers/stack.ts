@@ -1,0 +1,63 @@
+import { DATADOG_SITES, CLUSTER_HEADER, clusterName, siteHost, type HostRole } from '../../src/config/sites.js';
+import { startDevIssuer, type DevIssuer } from '../../src/devgate/dev-issuer.js';
+import { startFakeDatadog, type FakeDatadog } from '../../src/devgate/fake-datadog.js';
+import { startFrontDoor, type FrontDoor } from '../../src/devgate/front-door.js';
+import { extAuthzDefaults, extProcDefaults, type UpstreamCluster } from '../../src/devgate/options.js';
+import { EXT_AUTHZ_NAMESPACE } from '../../src/envoy/metadata.js';
+import type { GateOptions } from '../../src/gate.js';
+import { KEYS, startTestGate, type TestGate } from './gate.js';
+
+export interface Stack {
+  issuer: DevIssuer;
+  datadog: FakeDatadog;
+  tg: TestGate;
+  door: FrontDoor;
+  /** A token for an agent, ready for the authorization header. */
+  bearer(subject: string, groups: string[]): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/** Every Datadog cluster of envoy.yaml, pointed at the fake Datadog with the real host names. */
+export function fakeClusters(url: string): Record<string, UpstreamCluster> {
+  const clusters: Record<string, UpstreamCluster> = {};
+  for (const site of DATADOG_SITES) {
+    for (const role of ['api', 'logs', 'events'] as HostRole[]) clusters[clusterName(site, role)] = { url, hostRewrite: siteHost(site, role) };
+  }
+  return clusters;
+}
+
+/**
+ * The whole path as in production, minus Envoy: agent → front door (Envoy's filter semantics) →
+ * keyward ext_authz + ext_proc over gRPC → fake Datadog, with a real issuer.
+ */
+export async function startStack(config: (issuer: string) => Record<string, unknown>, extra: Partial<GateOptions> = {}): Promise<Stack> {
+  const issuer = await startDevIssuer();
+  const datadog = await startFakeDatadog({ apiKeys: [KEYS.prodApi, KEYS.euApi], appKeys: [KEYS.prodApp, KEYS.euApp] });
+  const tg = await startTestGate(config(issuer.issuer), extra);
+  const door = await startFrontDoor({
+    listen: '127.0.0.1:0',
+    extAuthz: { ...extAuthzDefaults(tg.gate.authzAddress), timeoutMs: 5_000, statusOnError: 503 },
+    extProc: {
+      ...extProcDefaults(tg.gate.procAddress),
+      messageTimeoutMs: 5_000,
+      maxMessageTimeoutMs: 10_000,
+      allowModeOverride: true,
+      forwardingNamespaces: [EXT_AUTHZ_NAMESPACE],
+    },
+    clusters: fakeClusters(datadog.url),
+    clusterHeader: CLUSTER_HEADER,
+  });
+  return {
+    issuer,
+    datadog,
+    tg,
+    door,
+    bearer: async (subject, groups) => `Bearer ${await issuer.mint({ subject, groups })}`,
+    async stop() {
+      await door.close();
+      await tg.stop();
+      await datadog.close();
+      await issuer.close();
+    },
+  };
+}
