@@ -1,0 +1,227 @@
+/**
+ * `keyward audit …`: what a compliance reviewer runs. search / show / replay / export read the
+ * compliance views; verify walks every hash chain; purge is the one privileged path that removes rows.
+ */
+import { createWriteStream } from 'node:fs';
+import type { Writable } from 'node:stream';
+import { once } from 'node:events';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { csvLine, jsonLine, textTable } from '../audit/format.js';
+import { purgeAudit } from '../audit/purge.js';
+import { EXPORT_VIEWS, exportSql, replaySql, searchSql, showRequest, type ExportView } from '../audit/queries.js';
+import { verifyAudit } from '../audit/verify.js';
+import { addDbOptions, openFromCli, type DbCliOptions } from '../db/cli-options.js';
+import { streamRows } from '../db/cursor.js';
+import type { Database } from '../db/open.js';
+
+export interface CliDeps {
+  readonly stdout?: Writable;
+  readonly stderr?: Writable;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const DB_HELP = `
+Database: --database-url, else database.url from --config, else DATABASE_URL, else the embedded
+Postgres under database.data_dir. Tables and views live in database.schema (default "keyward").`;
+
+function parseTime(value: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError('expected an ISO date or time, e.g. 2025-03-01 or 2025-03-01T12:00:00Z');
+  return d;
+}
+
+function parseLimit(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+async function write(out: Writable, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}
+
+/** Opens the database, runs the body, closes it; library errors become a short line and exit code 2. */
+function withDatabase<O extends DbCliOptions>(deps: CliDeps, body: (db: Database, opts: O, ctx: Awaited<ReturnType<typeof openFromCli>>['ctx']) => Promise<number>) {
+  return async (opts: O): Promise<void> => {
+    const stderr = deps.stderr ?? process.stderr;
+    let db: Database | null = null;
+    try {
+      const opened = await openFromCli(opts, deps.env ?? process.env, false);
+      db = opened.db;
+      process.exitCode = await body(db, opts, opened.ctx);
+    } catch (e) {
+      const code = (e as { code?: unknown }).code;
+      const hint = code === '42P01' ? ' (audit schema not found: run `keyward db migrate`)' : '';
+      stderr.write(`keyward audit: ${e instanceof Error ? e.message : String(e)}${hint}\n`);
+      process.exitCode = 2;
+    } finally {
+      await db?.close();
+    }
+  };
+}
+
+export function auditCommand(deps: CliDeps = {}): Command {
+  const stdout = () => deps.stdout ?? process.stdout;
+  const stderr = () => deps.stderr ?? process.stderr;
+  const audit = new Command('audit').description('Search, replay, export and verify the audit record').addHelpText('after', DB_HELP);
+
+  interface SearchOpts extends DbCliOptions {
+    subject?: string;
+    connection?: string;
+    class?: string;
+    decision?: string;
+    since?: Date;
+    until?: Date;
+    limit: number;
+    format: 'table' | 'jsonl';
+  }
+  addDbOptions(audit.command('search'))
+    .description('List calls matching filters, oldest first')
+    .option('--subject <subject>', 'agent subject (token sub)')
+    .option('--connection <name>', 'Datadog connection')
+    .option('--class <class>', 'operation class, e.g. read, config-change, destructive')
+    .option('--decision <decision>', 'allow, deny, require_approval, pending or error')
+    .option('--since <time>', 'from this time (inclusive)', parseTime)
+    .option('--until <time>', 'up to this time (exclusive)', parseTime)
+    .option('--limit <n>', 'at most this many rows', parseLimit, 1000)
+    .addOption(new Option('--format <format>', 'output format').choices(['table', 'jsonl']).default('table'))
+    .addHelpText('after', `\nExamples:\n  keyward audit search --subject ci-agent --since 2025-03-01\n  keyward audit search --decision deny --format jsonl --config keyward.yaml${DB_HELP}`)
+    .action(
+      withDatabase<SearchOpts>(deps, async (db, o) => {
+        const sql = searchSql(db.schema, { subject: o.subject, connection: o.connection, operationClass: o.class, decision: o.decision, since: o.since, until: o.until, limit: o.limit });
+        const { rows } = await db.pool.query(sql.text, sql.values);
+        if (o.format === 'jsonl') for (const r of rows) await write(stdout(), jsonLine(r));
+        else await write(stdout(), textTable(['time', 'request_id', 'subject', 'connection', 'method', 'path', 'operation_class', 'decision', 'reason_code'], rows));
+        return 0;
+      }),
+    );
+
+  addDbOptions(audit.command('show').argument('<request-id>', 'request id (x-request-id) of the call'))
+    .description('Show one call with its payload events and approval steps, as JSON')
+    .addHelpText('after', `\nExample:\n  keyward audit show 3f2c9d8e-1b7a-4c1e-9a55-0d3e2b7c1a90${DB_HELP}`)
+    .action(async (requestId: string, opts: DbCliOptions) =>
+      withDatabase<DbCliOptions>(deps, async (db) => {
+        const record = await showRequest(db.pool, db.schema, requestId);
+        if (!record.call && record.payloads.length === 0 && record.approvals.length === 0) {
+          stderr().write(`keyward audit: no audit record for request id ${JSON.stringify(requestId)}\n`);
+          return 1;
+        }
+        await write(stdout(), JSON.stringify(record, null, 2) + '\n');
+        return 0;
+      })(opts),
+    );
+
+  interface ReplayOpts extends DbCliOptions {
+    subject: string;
+    since: Date;
+    until?: Date;
+    format: 'text' | 'jsonl';
+  }
+  addDbOptions(audit.command('replay'))
+    .description("Replay an agent's session in order: calls, approvals, masked bodies")
+    .requiredOption('--subject <subject>', 'agent subject')
+    .requiredOption('--since <time>', 'from this time', parseTime)
+    .option('--until <time>', 'up to this time (exclusive)', parseTime)
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'jsonl']).default('text'))
+    .addHelpText('after', `\nExample:\n  keyward audit replay --subject ci-agent --since 2025-03-01T09:00:00Z${DB_HELP}`)
+    .action(
+      withDatabase<ReplayOpts>(deps, async (db, o) => {
+        const sql = replaySql(db.schema, o.subject, o.since, o.until);
+        for await (const r of streamRows<{ time: Date; event: string; request_id: string; data: Record<string, unknown> }>(db.pool, sql.text, sql.values)) {
+          await write(stdout(), o.format === 'jsonl' ? jsonLine({ time: r.time, event: r.event, request_id: r.request_id, ...r.data }) : replayText(r.event, r.data));
+        }
+        return 0;
+      }),
+    );
+
+  interface ExportOpts extends DbCliOptions {
+    format: 'jsonl' | 'csv';
+    view: ExportView;
+    out?: string;
+    since?: Date;
+    until?: Date;
+  }
+  addDbOptions(audit.command('export'))
+    .description('Stream a compliance view to a file or stdout (server-side cursor; progress on stderr)')
+    .addOption(new Option('--format <format>', 'output format').choices(['jsonl', 'csv']).default('jsonl'))
+    .addOption(new Option('--view <view>', 'which view').choices([...EXPORT_VIEWS]).default('calls'))
+    .option('--out <file>', 'write here instead of stdout')
+    .option('--since <time>', 'from this time (inclusive)', parseTime)
+    .option('--until <time>', 'up to this time (exclusive)', parseTime)
+    .addHelpText('after', `\nExamples:\n  keyward audit export --format csv --out calls.csv\n  keyward audit export --view findings --since 2025-01-01 --until 2025-04-01 > q1-findings.jsonl${DB_HELP}`)
+    .action(
+      withDatabase<ExportOpts>(deps, async (db, o) => {
+        const out = o.out ? createWriteStream(o.out) : stdout();
+        const sql = exportSql(db.schema, o.view, o.since, o.until);
+        let n = 0;
+        let columns: string[] | null = null;
+        for await (const row of streamRows(db.pool, sql.text, sql.values)) {
+          if (o.format === 'csv') {
+            if (!columns) await write(out, csvLine((columns = Object.keys(row))));
+            await write(out, csvLine(columns.map((c) => row[c])));
+          } else await write(out, jsonLine(row));
+          if (++n % 10_000 === 0) stderr().write(`exported ${n} rows…\n`);
+        }
+        if (o.out) await new Promise<void>((resolve) => out.end(() => resolve()));
+        stderr().write(`exported ${n} rows from audit_${o.view}${o.out ? ` to ${o.out}` : ''}\n`);
+        return 0;
+      }),
+    );
+
+  interface VerifyOpts extends DbCliOptions {
+    format: 'text' | 'json';
+  }
+  addDbOptions(audit.command('verify'))
+    .description('Check every writer hash chain and retention checkpoint; exit 1 naming the first broken row')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+    .addHelpText('after', `\nExample:\n  keyward audit verify --config keyward.yaml   # audit.checkpoint_key checks checkpoint signatures${DB_HELP}`)
+    .action(
+      withDatabase<VerifyOpts>(deps, async (db, o, ctx) => {
+        const report = await verifyAudit(db.pool, { schema: db.schema, ...(ctx.audit.checkpoint_key ? { checkpointKey: ctx.audit.checkpoint_key } : {}) });
+        if (o.format === 'json') await write(stdout(), JSON.stringify(report, null, 2) + '\n');
+        else {
+          for (const w of report.writers) {
+            await write(stdout(), `${w.ok ? 'ok  ' : 'FAIL'} writer ${w.writer}: ${w.rows} rows${w.rows ? `, seq ${w.first_seq}..${w.last_seq}` : ''}${w.checkpoint_seq !== null ? ` (after checkpoint ${w.checkpoint_seq})` : ''}\n`);
+          }
+          for (const b of report.breaks) {
+            await write(stdout(), `broken: writer ${b.writer} seq ${b.seq}${b.request_id ? ` request_id ${b.request_id}` : ''} in ${b.table}: ${b.reason}\n`);
+          }
+          await write(stdout(), report.ok ? `verified ${report.rows} rows\n` : `verification FAILED\n`);
+        }
+        return report.ok ? 0 : 1;
+      }),
+    );
+
+  interface PurgeOpts extends DbCliOptions {
+    before: Date;
+    dryRun?: boolean;
+  }
+  addDbOptions(audit.command('purge'))
+    .description('Drop whole monthly partitions ending on or before DATE, leaving checkpoints (needs the table owner)')
+    .requiredOption('--before <date>', 'purge months that end on or before this date', parseTime)
+    .option('--dry-run', 'show what would be dropped, change nothing')
+    .addHelpText('after', `\nExample:\n  keyward audit purge --before 2024-01-01 --dry-run --config keyward.yaml${DB_HELP}`)
+    .action(
+      withDatabase<PurgeOpts>(deps, async (db, o, ctx) => {
+        const report = await purgeAudit(db.pool, {
+          schema: db.schema,
+          before: o.before,
+          dryRun: o.dryRun ?? false,
+          ...(ctx.audit.checkpoint_key ? { checkpointKey: ctx.audit.checkpoint_key } : {}),
+        });
+        const verb = report.dryRun ? 'would drop' : 'dropped';
+        await write(stdout(), report.partitions.length ? `${verb} ${report.partitions.join(', ')}\n` : 'nothing to purge\n');
+        for (const c of report.checkpoints) await write(stdout(), `checkpoint writer ${c.writer} seq ${c.seq}${c.signature ? ' (signed)' : ''}\n`);
+        return 0;
+      }),
+    );
+  return audit;
+}
+
+function replayText(event: string, d: Record<string, unknown>): string {
+  const time = String(d.time ?? '');
+  if (event === 'call') return `${time}  ${String(d.request_id)}  ${String(d.method)} ${String(d.path)}  → ${String(d.decision)}${d.reason_code ? ` (${String(d.reason_code)})` : ''}\n`;
+  if (event === 'approval') return `${time}  ${String(d.request_id)}    approval ${String(d.approval_id)} ${String(d.step)}${d.actor ? ` by ${String(d.actor)}` : ''}\n`;
+  const body = d.masked_body === null ? '(body not stored)' : String(d.masked_body);
+  return `${time}  ${String(d.request_id)}    ${String(d.direction)} body: ${body}\n`;
+}
