@@ -71,14 +71,16 @@ export function scanSegments(input: SegmentedText, detectors: readonly Detector[
       const segEnd = seg + 1 < segStart.length ? segStart[seg + 1]! - 1 : text.length;
       if (index + secret.length > segEnd) continue;
       let type = d.type;
+      let length = secret.length;
       if (d.validate) {
         const ctx: MatchContext = { match: whole, text, index, key: input.keyOf(seg) };
         const verdict = d.validate(secret, ctx);
         if (verdict === false) continue;
         if (typeof verdict === 'string') type = verdict;
+        else if (typeof verdict === 'object') length = Math.min(length, verdict.length);
       }
       const base = segStart[seg]!;
-      out.push({ seg, from: index - base, to: index - base + secret.length, type, priority: d.priority });
+      out.push({ seg, from: index - base, to: index - base + length, type, priority: d.priority });
     }
   }
   return out;

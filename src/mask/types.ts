@@ -25,8 +25,8 @@ export interface Detector {
   /** Compare `keywords` against the lower-cased text. */
   readonly keywordsIgnoreCase?: boolean;
   readonly pattern: RegExp;
-  /** false rejects the match; a string accepts it under that type name. */
-  readonly validate?: (secret: string, ctx: MatchContext) => boolean | string;
+  /** false rejects the match; a string accepts it under that type name; `{ length }` accepts only that leading part (trailing words that were not part of it). */
+  readonly validate?: (secret: string, ctx: MatchContext) => boolean | string | { readonly length: number };
 }
 
 /** A value a field rule flags, as an offset range inside the JSON string value. */

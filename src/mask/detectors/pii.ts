@@ -71,7 +71,13 @@ export const iban: Detector = {
   priority: 40,
   keywords: [],
   pattern: re(String.raw`(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])`),
-  validate: (candidate) => ibanValid(candidate),
+  // `DE89… 1234`: the pattern may take a trailing group that is not part of the IBAN; try shorter cuts at spaces.
+  validate: (candidate) => {
+    for (let cut = candidate.length; cut > 0; cut = candidate.lastIndexOf(' ', cut - 1)) {
+      if (ibanValid(candidate.slice(0, cut))) return { length: cut };
+    }
+    return false;
+  },
 };
 
 const SSN_CONTEXT = /ssn|social[ _-]?security|ss#/;
