@@ -53,8 +53,11 @@ export function namedSecretType(name: string): 'password' | 'generic_secret' {
 
 /** Like SEP, but the `:` or `=` is required (so `tokenizer` is not `token` + `izer`). */
 const SEP_REQUIRED = String.raw`\\{0,3}["']?[ \t]{0,3}[:=][ \t]{0,3}\\{0,3}["']?`;
-const KV_VALUE = String.raw`[^ \t\r\n\x00"'\\&,;<>]`;
-const kvPattern = re(String.raw`(?<![A-Za-z0-9_.-])((?:[A-Za-z0-9_.-]{0,40}[_.-])?(?:${SECRET_NAME}))${SEP_REQUIRED}(${KV_VALUE}{1,4096})(?!${KV_VALUE})`, 'gi');
+/** A value runs to the next blank, quote, or query/list delimiter. */
+const KV_VALUE = String.raw`[^ \t\r\n\x00"'\\&,;<>?]`;
+// R2: a name may only start right after a character that cannot be part of a value, so no run of
+// value characters (`token=token=token=…`) is rescanned from inside.
+const kvPattern = re(String.raw`(?<!${KV_VALUE})((?:[A-Za-z0-9_.-]{0,40}[_.-])?(?:${SECRET_NAME}))${SEP_REQUIRED}(${KV_VALUE}{1,4096})(?!${KV_VALUE})`, 'gi');
 
 function kvName(match: string): string {
   const m = /^[A-Za-z0-9_.-]+/.exec(match);
