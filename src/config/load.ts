@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
-import { configSchema, type KeywardConfigData } from './schema.js';
+import { keywardSchema, type KeywardConfigData } from './schema.js';
 
 /** A validated, resolved, frozen configuration, plus what the gate needs to know about it. */
 export type KeywardConfig = Readonly<KeywardConfigData> & {
@@ -73,7 +73,7 @@ export function parseConfig(text: string, source = '<inline>', options: LoadOpti
   const resolved = resolveReferences(raw, [], (path, message) => refIssues.push({ path: formatPath(path), ...at(nodeAt(doc.contents, path)?.range?.[0]), message }), env, baseDir, secrets);
   if (refIssues.length > 0) throw new ConfigError(source, refIssues);
 
-  const result = configSchema.safeParse(resolved);
+  const result = keywardSchema.safeParse(resolved);
   if (!result.success) {
     throw new ConfigError(
       source,

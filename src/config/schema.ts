@@ -64,6 +64,10 @@ const devIssuerSection = z
     enabled: z.boolean().default(false),
     /** Address it listens on. */
     listen: address.default('127.0.0.1:9400'),
+    /** Issuer URL it puts in tokens (and that keyward trusts); defaults to http://<listen>, 0.0.0.0 read as 127.0.0.1. */
+    issuer: z.url().optional(),
+    /** Audience of the tokens it mints. */
+    audience: nonEmpty.default('keyward'),
   })
   .strict();
 
@@ -188,6 +192,21 @@ export const configSchema = z
       }
     });
   });
+
+/** The dev issuer's URL, as tokens carry it. */
+export function devIssuerUrl(dev: { listen: string; issuer?: string | undefined }): string {
+  return dev.issuer ?? `http://${dev.listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`;
+}
+
+/** The final config: an enabled dev issuer is trusted like any configured issuer. */
+export const keywardSchema = configSchema.transform((cfg) => {
+  const dev = cfg.identity.dev_issuer;
+  if (!dev.enabled) return cfg;
+  const url = devIssuerUrl(dev);
+  if (cfg.identity.issuers.some((i) => i.issuer === url)) return cfg;
+  const trusted = issuerSchema.parse({ issuer: url, audiences: [dev.audience] });
+  return { ...cfg, identity: { ...cfg.identity, issuers: [...cfg.identity.issuers, trusted] } };
+});
 
 export type KeywardConfigInput = z.input<typeof configSchema>;
 export type KeywardConfigData = z.output<typeof configSchema>;

@@ -47,7 +47,7 @@ async function newKey(): Promise<SigningKey> {
  * mints RS256 tokens for any subject. It exists so `npm start` needs no identity provider; the
  * config enables it only under identity.dev_issuer, never by default.
  */
-export async function startDevIssuer(listen = '127.0.0.1:0', defaultAudience = 'keyward'): Promise<DevIssuer> {
+export async function startDevIssuer(listen = '127.0.0.1:0', defaultAudience = 'keyward', publicUrl?: string): Promise<DevIssuer> {
   const keys: SigningKey[] = [await newKey()];
   let fetches = 0;
   let base = '';
@@ -75,7 +75,7 @@ export async function startDevIssuer(listen = '127.0.0.1:0', defaultAudience = '
   const i = listen.lastIndexOf(':');
   await new Promise<void>((resolve) => server.listen(Number(listen.slice(i + 1)), listen.slice(0, i), resolve));
   const addr = server.address() as AddressInfo;
-  base = `http://${addr.address}:${addr.port}`;
+  base = publicUrl ?? `http://${addr.address}:${addr.port}`;
 
   async function mint(o: MintOptions): Promise<string> {
     const key = keys[keys.length - 1]!;

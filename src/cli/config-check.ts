@@ -1,0 +1,40 @@
+import { Command } from 'commander';
+import { ConfigError, formatIssue, loadConfigFile } from '../config/load.js';
+
+export function configCommand(): Command {
+  const config = new Command('config').description('Work with keyward configuration files.');
+  config
+    .command('check')
+    .description('Validate a configuration file: every error with its YAML path and line.')
+    .argument('<file>', 'keyward YAML configuration')
+    .option('--json', 'print the result as one JSON document')
+    .addHelpText(
+      'after',
+      `
+Secret references (\${env:NAME}, \${file:PATH}) are resolved, so a missing variable or file is
+reported too; resolved values are never printed. Exit code 0 when valid, 2 when not.
+
+Example:
+  keyward config check keyward.yaml`,
+    )
+    .action((file: string, opts: { json?: boolean }) => {
+      try {
+        const c = loadConfigFile(file);
+        const summary = {
+          valid: true,
+          version: c.version,
+          issuers: c.identity.issuers.map((i) => i.issuer),
+          connections: c.connections.map((x) => ({ name: x.name, site: x.site, app_key: x.app_key !== undefined })),
+          rules: c.policy.rules.length,
+          default: c.policy.default,
+        };
+        process.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : `${file}: valid (version ${c.version}; ${summary.issuers.length} issuer(s), ${summary.connections.length} connection(s), ${summary.rules} rule(s), default ${summary.default})\n`);
+      } catch (e) {
+        if (!(e instanceof ConfigError)) throw e;
+        if (opts.json) process.stdout.write(JSON.stringify({ valid: false, code: e.code, issues: e.issues }) + '\n');
+        else process.stderr.write(e.issues.map((i) => `error config_invalid ${formatIssue(file, i)}`).join('\n') + '\n');
+        process.exitCode = 2;
+      }
+    });
+  return config;
+}

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Command } from 'commander';
+import { CLUSTER_HEADER, DATADOG_SITES, clusterName, siteHost, type HostRole } from '../config/sites.js';
+import { EXT_AUTHZ_NAMESPACE } from '../envoy/metadata.js';
+import { startFakeDatadog } from '../devgate/fake-datadog.js';
+import { startFrontDoor } from '../devgate/front-door.js';
+import { extAuthzDefaults, extProcDefaults, type UpstreamCluster } from '../devgate/options.js';
+import { serve, stopOnSignals } from './serve.js';
+
+const DEMO_CONFIG = `# keyward demo configuration, written by \`npm start\` (keyward demo).
+# Datadog keys are referenced, never inline: these point at random fake keys under demo-secrets/,
+# which the local fake Datadog accepts. Point them at real keys and run \`keyward serve\` behind
+# Envoy (envoy/envoy.yaml) for the real thing.
+listen:
+  authz: 127.0.0.1:9001
+  proc: 127.0.0.1:9002
+  admin: 127.0.0.1:9000
+database:
+  data_dir: .keyward/pg        # embedded Postgres; set DATABASE_URL or database.url for a real server
+identity:
+  dev_issuer:
+    enabled: true              # demo only: mints tokens for any agent
+    listen: 127.0.0.1:9400
+connections:
+  - name: demo
+    site: datadoghq.com
+    api_key: \${file:demo-secrets/api_key}
+    app_key: \${file:demo-secrets/app_key}
+    groups: [agents]
+policy:
+  default: deny
+  rules:
+    - { name: telemetry, match: { class: telemetry-write }, action: allow }
+    - { name: reads, match: { class: read }, action: allow }
+    - name: changes-need-a-human
+      match: { class: config-change }
+      action: require_approval
+      approval: { approvers: [sre], min_approvals: 1, hold: 25s }
+    - { name: no-destructive, match: { class: [destructive, credential-admin] }, action: deny }
+masking:
+  style: redact
+logging:
+  level: info
+`;
+
+function prepareDemo(dir: string): string {
+  mkdirSync(join(dir, 'demo-secrets'), { recursive: true });
+  const secret = (name: string, bytes: number) => {
+    const path = join(dir, 'demo-secrets', name);
+    if (!existsSync(path)) writeFileSync(path, randomBytes(bytes).toString('hex') + '\n', { mode: 0o600 });
+    return readFileSync(path, 'utf8').trim();
+  };
+  secret('api_key', 16);
+  secret('app_key', 20);
+  const configPath = join(dir, 'demo.yaml');
+  if (!existsSync(configPath)) writeFileSync(configPath, DEMO_CONFIG);
+  return configPath;
+}
+
+export function demoCommand(): Command {
+  return new Command('demo')
+    .description('Run the whole gate locally: embedded Postgres, dev OIDC issuer, an Envoy stand-in and a fake Datadog.')
+    .option('--dir <dir>', 'working folder for the demo config, secrets and database', '.keyward')
+    .option('--listen <host:port>', 'address of the front door agents call', '127.0.0.1:8080')
+    .addHelpText(
+      'after',
+      `
+This is what \`npm start\` runs. Nothing leaves the machine: the "Datadog" behind the gate is a
+local fake that checks the keys it receives, like Datadog does. The config is written to
+<dir>/demo.yaml on first run; edit it and the gate reloads it live.`,
+    )
+    .action(async (opts: { dir: string; listen: string }) => {
+      const dir = resolve(opts.dir);
+      const configPath = prepareDemo(dir);
+      process.stderr.write(`keyward demo: starting (config ${configPath}; first start initialises the embedded Postgres, ~10 s)\n`);
+      const running = await serve(configPath);
+      const connection = running.gate.config.current().config.connections[0]!;
+      const datadog = await startFakeDatadog({ apiKeys: [connection.api_key], appKeys: connection.app_key ? [connection.app_key] : [], listen: '127.0.0.1:0' });
+      const clusters: Record<string, UpstreamCluster> = {};
+      for (const site of DATADOG_SITES) for (const role of ['api', 'logs', 'events'] as HostRole[]) clusters[clusterName(site, role)] = { url: datadog.url, hostRewrite: siteHost(site, role) };
+      const door = await startFrontDoor({
+        listen: opts.listen,
+        extAuthz: { ...extAuthzDefaults(running.gate.authzAddress), timeoutMs: 30_000, statusOnError: 503, withRequestBody: { maxRequestBytes: 1024 * 1024, allowPartialMessage: true, packAsBytes: true } },
+        extProc: { ...extProcDefaults(running.gate.procAddress), messageTimeoutMs: 3_000, maxMessageTimeoutMs: 10_000, allowModeOverride: true, forwardingNamespaces: [EXT_AUTHZ_NAMESPACE] },
+        clusters,
+        clusterHeader: CLUSTER_HEADER,
+      });
+      const token = await running.devIssuer!.mint({ subject: 'demo-agent', groups: ['agents'], ttl: 3600 });
+      process.stdout.write(banner(door.url, running.gate.adminUrl, running.devIssuer!.issuer, token, dir));
+      stopOnSignals(async () => {
+        await door.close();
+        await datadog.close();
+        await running.stop();
+      });
+    });
+}
+
+function banner(url: string, admin: string, issuer: string, token: string, dir: string): string {
+  return `
+keyward is up (demo).
+  agents call      ${url}            (an Envoy stand-in: ext_authz -> ext_proc -> fake Datadog)
+  admin            ${admin}/healthz  /readyz
+  dev OIDC issuer  ${issuer}     (POST ${issuer}/token?subject=NAME&groups=a,b mints a token)
+
+A token for agent "demo-agent" (group "agents"), valid 1 h:
+  export TOKEN=${token}
+
+Send a metric (allowed, the demo key is injected):
+  curl -si -X POST ${url}/api/v2/series -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '{"series":[{"metric":"demo.cpu","type":3,"points":[{"timestamp":'$(date +%s)',"value":0.5}]}]}'
+
+Send a log with a secret in it (masked before "Datadog" and before the audit row):
+  curl -si -X POST ${url}/api/v2/logs -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' \\
+    -d '[{"message":"retrying with AWS key AKIAIOSFODNN7EXAMPLE for jane@example.com","service":"demo"}]'
+
+Delete a monitor (denied by policy):
+  curl -si -X DELETE ${url}/api/v1/monitor/1 -H "authorization: Bearer $TOKEN"
+
+What happened, from the audit trail:
+  npx keyward audit search --config ${dir}/demo.yaml
+
+Ctrl-C stops everything.
+`;
+}
