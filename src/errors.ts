@@ -47,6 +47,13 @@ export const ERRORS = {
   approval_denied: spec(403, PERMISSION_DENIED, 'An approver denied this operation.'),
   approval_expired: spec(403, PERMISSION_DENIED, 'The approval for this operation has expired.'),
   body_partial: spec(413, PERMISSION_DENIED, 'The request body was truncated before authorization; it cannot be bound to an approval.'),
+  // approvers (admin API)
+  approval_not_found: spec(404, PERMISSION_DENIED, 'No such approval request.'),
+  approval_closed: spec(409, PERMISSION_DENIED, 'This approval request is already decided, used or expired.'),
+  approval_forbidden: spec(403, PERMISSION_DENIED, 'You are not in an approver group for this request.'),
+  approval_self: spec(403, PERMISSION_DENIED, 'Self-approval is not allowed: the approver is the agent or its owner.'),
+  approval_duplicate: spec(409, PERMISSION_DENIED, 'You have already voted on this approval request.'),
+  approval_window_closed: spec(403, PERMISSION_DENIED, 'Approvals for this rule are only accepted inside its time window.'),
   // processing
   context_missing: spec(403, PERMISSION_DENIED, 'The gate received no authorization context for this request (Envoy mis-wired); refusing.'),
   body_too_large: spec(413, INVALID_ARGUMENT, 'The request body is larger than the configured limit once decompressed.'),
@@ -59,20 +66,30 @@ export const ERRORS = {
   audit_unavailable: spec(503, UNAVAILABLE, 'The audit store is unavailable; the call was not forwarded.'),
   config_unavailable: spec(503, UNAVAILABLE, 'The gate has no valid configuration loaded.'),
   internal_error: spec(500, UNAVAILABLE, 'The gate failed while deciding; refusing (fail closed).'),
+  gate_unavailable: spec(503, UNAVAILABLE, 'The gate could not be reached; refusing (fail closed).'),
   request_invalid: spec(400, INVALID_ARGUMENT, 'The request could not be read.'),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERRORS;
 
+/** What a refusal adds to its response: top-level body fields, fields inside `error`, headers. */
+export interface RefusalExtras {
+  readonly body?: Readonly<Record<string, unknown>>;
+  readonly error?: Readonly<Record<string, unknown>>;
+  readonly headers?: Readonly<Record<string, string>>;
+}
+
 /** A refusal with a stable code. `detail` is for logs only and must never hold secrets. */
 export class KeywardError extends Error {
   readonly code: ErrorCode;
   readonly detail: string | undefined;
-  constructor(code: ErrorCode, detail?: string) {
+  readonly extras: RefusalExtras;
+  constructor(code: ErrorCode, detail?: string, extras: RefusalExtras = {}) {
     super(ERRORS[code].message);
     this.name = 'KeywardError';
     this.code = code;
     this.detail = detail;
+    this.extras = extras;
   }
   get http(): number {
     return ERRORS[this.code].http;
@@ -87,8 +104,8 @@ export function isKeywardError(e: unknown): e is KeywardError {
 }
 
 /** The JSON body an agent receives for a refusal. Built from an object, never by concatenation. */
-export function errorBody(code: ErrorCode, requestId?: string, extra?: Record<string, unknown>): string {
+export function errorBody(code: ErrorCode, requestId?: string, extras: RefusalExtras = {}): string {
   const error: Record<string, unknown> = { code, message: ERRORS[code].message };
   if (requestId) error.request_id = requestId;
-  return JSON.stringify({ error: { ...error, ...extra } });
+  return JSON.stringify({ ...extras.body, error: { ...error, ...extras.error } });
 }

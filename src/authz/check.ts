@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { ERRORS, KeywardError, errorBody, isKeywardError, type ErrorCode } from '../errors.js';
+import { ERRORS, KeywardError, errorBody, isKeywardError, type ErrorCode, type RefusalExtras } from '../errors.js';
 import type { AuditSink, CallEvent, Decision } from '../audit/events.js';
 import type { ApprovalSettings } from '../config/schema.js';
 import { CLUSTER_HEADER } from '../config/sites.js';
@@ -81,7 +81,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
       }
       return allow(doc, runtime);
     } catch (e) {
-      if (isKeywardError(e)) return deny(doc, e.code, runtime, { detail: e.detail });
+      if (isKeywardError(e)) return deny(doc, e.code, runtime, { detail: e.detail, extras: e.extras });
       deps.log.error({ request_id: doc.requestId, err_name: e instanceof Error ? e.name : typeof e }, 'check failed unexpectedly');
       return deny(doc, 'internal_error', runtime);
     }
@@ -112,7 +112,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
     return outcome;
   }
 
-  function deny(doc: CheckDocument, code: ErrorCode, runtime: Runtime | null, opts: { skipAudit?: boolean; detail?: string | undefined } = {}): DenyOutcome {
+  function deny(doc: CheckDocument, code: ErrorCode, runtime: Runtime | null, opts: { skipAudit?: boolean; detail?: string | undefined; extras?: RefusalExtras } = {}): DenyOutcome {
     const decision: Decision = code === 'approval_pending' ? 'pending' : code === 'internal_error' || ERRORS[code].http >= 500 ? 'error' : 'deny';
     if (!opts.skipAudit && runtime) {
       // Refusals are audited too, but a refusal never waits on the audit store.
@@ -123,7 +123,8 @@ export function createAuthorizer(deps: AuthorizerDeps) {
     const headers: Record<string, string> = { 'content-type': 'application/json', [REQUEST_ID_HEADER]: doc.requestId };
     if (spec.http === 401) headers['www-authenticate'] = `Bearer error="invalid_token", error_description="${code}"`;
     if (spec.http === 503) headers['retry-after'] = '1';
-    return { kind: 'deny', requestId: doc.requestId, code, httpStatus: spec.http, grpcStatus: spec.grpc, headers, body: errorBody(code, doc.requestId) };
+    Object.assign(headers, opts.extras?.headers);
+    return { kind: 'deny', requestId: doc.requestId, code, httpStatus: spec.http, grpcStatus: spec.grpc, headers, body: errorBody(code, doc.requestId, opts.extras) };
   }
 
   function logDecision(doc: CheckDocument, decision: Decision, code: ErrorCode | null, detail?: string) {

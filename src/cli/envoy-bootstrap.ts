@@ -51,7 +51,7 @@ export const HEALTH_SERVICES = {
 } as const;
 
 /** Refusals Envoy itself produces (keyward unreachable, no route chosen); code and message come from src/errors.ts. */
-export const GATE_FAILURE_CODE = 'internal_error' satisfies ErrorCode;
+export const GATE_FAILURE_CODE = 'gate_unavailable' satisfies ErrorCode;
 const GATE_FAILURE_BODY = errorBody(GATE_FAILURE_CODE);
 
 export function parseAddress(value: string, what: string): { address: string; port_value: number } {
