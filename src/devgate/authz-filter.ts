@@ -4,6 +4,7 @@ import type { AuthorizationClient } from '../envoy/generated/envoy/service/auth/
 import type { CheckRequest } from '../envoy/generated/envoy/service/auth/v3/CheckRequest.js';
 import type { CheckResponse__Output } from '../envoy/generated/envoy/service/auth/v3/CheckResponse.js';
 import { fromStruct, type Plain } from '../envoy/struct.js';
+import type { HeaderValueOption } from '../envoy/generated/envoy/config/core/v3/HeaderValueOption.js';
 import { applySetHeaders, removeHeaders, type HeaderSet } from './headers.js';
 import type { ExtAuthzOptions } from './options.js';
 
@@ -14,8 +15,8 @@ export interface HttpRequestState {
   body: Buffer;
   /** Dynamic metadata by filter namespace, as later filters see it. */
   metadata: Record<string, { [key: string]: Plain }>;
-  /** Headers to add to the downstream response (ext_authz response_headers_to_add). */
-  responseHeadersToAdd: HeaderSet;
+  /** ext_authz response_headers_to_add, applied to whatever response the client gets. */
+  responseHeadersToAdd: HeaderValueOption[];
 }
 
 export interface LocalReply {
@@ -79,14 +80,16 @@ export async function runExtAuthz(client: AuthorizationClient, options: ExtAuthz
   if ((response.status?.code ?? 0) !== 0) {
     const denied = response.denied_response;
     const out = reply(denied?.status?.code ? Number(statusNumber(denied.status.code)) : 403, 'ext_authz_denied', denied?.body ?? '');
-    applySetHeaders(out.headers, denied?.headers, false);
+    applySetHeaders(out.headers, denied?.headers, 'overwrite', false);
     return out;
   }
   const ok = response.ok_response;
-  applySetHeaders(req.headers, ok?.headers, false);
-  removeHeaders(req.headers, ok?.headers_to_remove);
+  // Without decoder_header_mutation_rules Envoy lets ext_authz remove any header but pseudo-headers
+  // and host; sets of routing and x-envoy-* headers stay refused here (DESIGN: don't rely on them).
+  applySetHeaders(req.headers, ok?.headers, 'overwrite');
+  removeHeaders(req.headers, ok?.headers_to_remove, false);
   req.path = mutateQuery(req.path, ok?.query_parameters_to_remove ?? [], (ok?.query_parameters_to_set ?? []).map((q) => [q.key, q.value]));
-  applySetHeaders(req.responseHeadersToAdd, ok?.response_headers_to_add, false);
+  req.responseHeadersToAdd.push(...(ok?.response_headers_to_add ?? []));
   if (response.dynamic_metadata) req.metadata[EXT_AUTHZ_FILTER_NAMESPACE] = fromStruct(response.dynamic_metadata);
   return null;
 }

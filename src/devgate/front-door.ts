@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAuthzClient, reply, runExtAuthz, type HttpRequestState, type LocalReply } from './authz-filter.js';
-import { headerSetFrom, type HeaderSet } from './headers.js';
+import { applySetHeaders, headerSetFrom, type HeaderSet } from './headers.js';
 import type { FrontDoorOptions, ProcessingModeOptions } from './options.js';
 import { forwardedMetadata, runPhase } from './proc-filter.js';
 import { createProcClient, openProcStream } from './proc-stream.js';
@@ -42,7 +42,7 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
     for (const h of HOP_BY_HOP) headers.delete(h);
     const host = headers.get('host') ?? 'localhost';
     headers.delete('host');
-    const req: HttpRequestState = { method: inReq.method ?? 'GET', path: inReq.url ?? '/', headers, body, metadata: {}, responseHeadersToAdd: new Map() };
+    const req: HttpRequestState = { method: inReq.method ?? 'GET', path: inReq.url ?? '/', headers, body, metadata: {}, responseHeadersToAdd: [] };
     const local = (r: LocalReply) => {
       localReplies.push({ status: r.status, details: r.details });
       return finish(r.status, r.headers, r.body, req);
@@ -103,7 +103,7 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
   }
 
   function finish(status: number, headers: HeaderSet, body: Buffer, req: HttpRequestState) {
-    for (const [k, v] of req.responseHeadersToAdd) headers.set(k, v);
+    applySetHeaders(headers, req.responseHeadersToAdd, 'append', false);
     return { status, headers, body };
   }
 

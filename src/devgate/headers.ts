@@ -28,35 +28,37 @@ function valueOf(option: HeaderValueOption): string {
   return option.header?.value ?? '';
 }
 
+/** How a HeaderValueOption with neither `append` nor a non-zero `append_action` is applied. */
+export type UnsetAppend = 'overwrite' | 'append';
+
 /**
- * Applies HeaderValueOptions as Envoy does. The default append action is APPEND_IF_EXISTS_OR_ADD
- * unless the deprecated `append` is false; ext_authz OK headers default to overwrite (appendDefault false).
- * Returns the names refused by the mutation rules.
+ * Applies HeaderValueOptions as Envoy does. An explicit (deprecated) `append` wins. Otherwise a
+ * non-zero `append_action` is honoured. `append_action` 0 (APPEND_IF_EXISTS_OR_ADD) cannot be told
+ * apart from "unset" in proto3, and ext_authz request headers and ext_proc mutations document
+ * `append` as defaulting to false there (base.proto HeaderValueOption.append note): overwrite.
+ * ext_authz `response_headers_to_add` follows `append_action` (0 → append).
+ * `protect` applies ext_proc's default HeaderMutationRules. Returns the names refused.
  */
-export function applySetHeaders(headers: HeaderSet, options: readonly HeaderValueOption[] | undefined, appendDefault = true): string[] {
+export function applySetHeaders(headers: HeaderSet, options: readonly HeaderValueOption[] | undefined, unset: UnsetAppend, protect = true): string[] {
   const refused: string[] = [];
   for (const o of options ?? []) {
     const key = o.header?.key?.toLowerCase();
     if (!key) continue;
-    if (isProtectedHeader(key)) {
+    if (protect && isProtectedHeader(key)) {
       refused.push(key);
       continue;
     }
     const value = valueOf(o);
-    const appendFlag = o.append === null || o.append === undefined ? appendDefault : Boolean((o.append as { value?: boolean }).value);
-    const action = o.append_action ?? (appendFlag ? 'APPEND_IF_EXISTS_OR_ADD' : 'OVERWRITE_IF_EXISTS_OR_ADD');
+    const action = actionOf(o, unset);
     const existing = headers.get(key);
     switch (action) {
       case 'OVERWRITE_IF_EXISTS_OR_ADD':
-      case 2:
         headers.set(key, value);
         break;
       case 'ADD_IF_ABSENT':
-      case 1:
         if (existing === undefined) headers.set(key, value);
         break;
       case 'OVERWRITE_IF_EXISTS':
-      case 3:
         if (existing !== undefined) headers.set(key, value);
         break;
       default:
@@ -66,11 +68,27 @@ export function applySetHeaders(headers: HeaderSet, options: readonly HeaderValu
   return refused;
 }
 
-export function removeHeaders(headers: HeaderSet, names: readonly string[] | undefined): string[] {
+type Action = 'APPEND_IF_EXISTS_OR_ADD' | 'ADD_IF_ABSENT' | 'OVERWRITE_IF_EXISTS_OR_ADD' | 'OVERWRITE_IF_EXISTS';
+const ACTIONS: readonly Action[] = ['APPEND_IF_EXISTS_OR_ADD', 'ADD_IF_ABSENT', 'OVERWRITE_IF_EXISTS_OR_ADD', 'OVERWRITE_IF_EXISTS'];
+
+function actionOf(o: HeaderValueOption, unset: UnsetAppend): Action {
+  const append = o.append as { value?: boolean } | null | undefined;
+  if (append !== null && append !== undefined) return append.value ? 'APPEND_IF_EXISTS_OR_ADD' : 'OVERWRITE_IF_EXISTS_OR_ADD';
+  const raw = o.append_action;
+  const action = typeof raw === 'number' ? ACTIONS[raw] : (raw as Action | undefined);
+  if (action === undefined || action === 'APPEND_IF_EXISTS_OR_ADD') return unset === 'overwrite' ? 'OVERWRITE_IF_EXISTS_OR_ADD' : 'APPEND_IF_EXISTS_OR_ADD';
+  return action;
+}
+
+/**
+ * Envoy never removes pseudo-headers or `host` (HeaderUtility::isRemovableHeader); with `protect`,
+ * ext_proc's default HeaderMutationRules also keep x-envoy-* and the routing headers.
+ */
+export function removeHeaders(headers: HeaderSet, names: readonly string[] | undefined, protect = true): string[] {
   const refused: string[] = [];
   for (const name of names ?? []) {
     const n = name.toLowerCase();
-    if (isProtectedHeader(n)) refused.push(n);
+    if (n.startsWith(':') || n === 'host' || (protect && isProtectedHeader(n))) refused.push(n);
     else headers.delete(n);
   }
   return refused;

@@ -34,7 +34,7 @@ export function immediateReply(res: ProcessingResponse__Output): LocalReply {
   const status = ir.status?.code ? statusNumber(ir.status.code) : 200;
   const out = reply(status < 200 ? 200 : status, ir.details || 'ext_proc_immediate_response', Buffer.from(ir.body ?? ''));
   out.headers.delete('content-type');
-  applySetHeaders(out.headers, ir.headers?.set_headers, true);
+  applySetHeaders(out.headers, ir.headers?.set_headers, 'overwrite');
   removeHeaders(out.headers, ir.headers?.remove_headers);
   return out;
 }
@@ -42,7 +42,7 @@ export function immediateReply(res: ProcessingResponse__Output): LocalReply {
 /** Applies a CommonResponse to a header set and body holder; returns whether the body changed. */
 function applyCommon(common: CommonResponse__Output | null, headers: HeaderSet, body: { value: Buffer }, isHeadersPhase: boolean): { bodyReplaced: boolean; clearRouteCache: boolean } {
   if (!common) return { bodyReplaced: false, clearRouteCache: false };
-  applySetHeaders(headers, common.header_mutation?.set_headers, true);
+  applySetHeaders(headers, common.header_mutation?.set_headers, 'overwrite');
   removeHeaders(headers, common.header_mutation?.remove_headers);
   let bodyReplaced = false;
   const mutation = common.body_mutation;
