@@ -1,9 +1,11 @@
-/** Pure: multi-row INSERT statements for chained rows, one per table (split only past Postgres' parameter limit). */
+/**
+ * Pure: one INSERT per table for a batch of chained rows, as `INSERT … SELECT * FROM unnest($1::t[], …)`:
+ * one array parameter per column whatever the batch size, so Postgres parses a short statement and
+ * there is no parameter limit to split around. text[] and jsonb cells travel as text and are cast back.
+ */
 import { quoteIdent } from '../db/sql.js';
-import { AUDIT_TABLES, TABLE_COLUMNS, type AuditTable, type ChainedRow, type ColumnType } from './rows.js';
+import { AUDIT_TABLES, TABLE_COLUMNS, type AuditTable, type ChainHead, type ChainedRow, type ColumnType } from './rows.js';
 import type { JsonValue } from './canonical.js';
-
-const MAX_PARAMS = 65_535;
 
 export interface InsertStatement {
   readonly table: AuditTable;
@@ -11,30 +13,53 @@ export interface InsertStatement {
   readonly values: unknown[];
 }
 
-function param(type: ColumnType, v: JsonValue | undefined): unknown {
-  if (v === undefined || v === null) return null;
-  return type === 'jsonb' ? JSON.stringify(v) : v;
+/** A text[] value as a Postgres array literal (every element quoted, `"` and `\` escaped). */
+export function textArrayLiteral(items: readonly string[]): string {
+  return `{${items.map((s) => `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
 }
 
-export function insertStatements(schema: string, rows: readonly ChainedRow[]): InsertStatement[] {
+function cell(type: ColumnType, v: JsonValue | undefined): unknown {
+  if (v === undefined || v === null) return null;
+  if (type === 'jsonb') return JSON.stringify(v);
+  if (type === 'text[]') return textArrayLiteral(v as readonly string[]);
+  return v;
+}
+
+/** The unnest element type (text[] cells go through text: unnest would flatten a 2-D array). */
+const carrier = (type: ColumnType): string => (type === 'text[]' ? 'text' : type);
+
+export function insertStatements(schema: string, rows: readonly ChainedRow[], firstParam = 1): InsertStatement[] {
   const out: InsertStatement[] = [];
+  let n = firstParam;
   for (const table of AUDIT_TABLES) {
-    const columns = TABLE_COLUMNS[table];
     const mine = rows.filter((r) => r.table === table);
-    const perStatement = Math.floor(MAX_PARAMS / columns.length);
-    for (let start = 0; start < mine.length; start += perStatement) {
-      const chunk = mine.slice(start, start + perStatement);
-      const values: unknown[] = [];
-      const tuples = chunk.map(({ row }) => {
-        const placeholders = columns.map(([name, type]) => {
-          values.push(param(type, row[name]));
-          return `$${values.length}::${type}`;
-        });
-        return `(${placeholders.join(',')})`;
-      });
-      const cols = columns.map(([name]) => quoteIdent(name)).join(',');
-      out.push({ table, text: `INSERT INTO ${quoteIdent(schema)}.${quoteIdent(table)} (${cols}) VALUES ${tuples.join(',')}`, values });
-    }
+    if (mine.length === 0) continue;
+    const columns = TABLE_COLUMNS[table];
+    const values = columns.map(([name, type]) => mine.map(({ row }) => cell(type, row[name])));
+    const args = columns.map(([, type]) => `$${n++}::${carrier(type)}[]`).join(', ');
+    const select = columns.map(([name, type]) => (type === 'text[]' ? `${quoteIdent(name)}::text[]` : quoteIdent(name))).join(', ');
+    const cols = columns.map(([name]) => quoteIdent(name)).join(', ');
+    out.push({
+      table,
+      text: `INSERT INTO ${quoteIdent(schema)}.${quoteIdent(table)} (${cols}) SELECT ${select} FROM unnest(${args}) AS u(${cols})`,
+      values,
+    });
   }
   return out;
+}
+
+/**
+ * The whole batch as ONE statement, hence one transaction and one round trip: move the writer's head
+ * from `fromSeq` (compare-and-set) and insert every row only if the head moved. The statement returns
+ * one row when it committed the batch, none when the head was stale (nothing written).
+ */
+export function batchStatement(schema: string, rows: readonly ChainedRow[], fromSeq: number, head: ChainHead): { text: string; values: unknown[] } {
+  const s = quoteIdent(schema);
+  const headValues: unknown[] = [head.seq, head.hash, head.recorded_at, head.writer, fromSeq];
+  const inserts = insertStatements(schema, rows, headValues.length + 1);
+  const ctes = [
+    `moved AS (UPDATE ${s}.chain_heads SET seq = $1, hash = $2, recorded_at = $3 WHERE writer = $4 AND seq = $5 RETURNING 1)`,
+    ...inserts.map((st) => `${st.table} AS (${st.text.replace(/ AS u\(([^)]*)\)$/, ' AS u($1) WHERE EXISTS (SELECT 1 FROM moved)')})`),
+  ];
+  return { text: `WITH ${ctes.join(',\n')} SELECT 1 AS moved FROM moved`, values: [...headValues, ...inserts.flatMap((st) => st.values)] };
 }

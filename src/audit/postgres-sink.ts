@@ -1,23 +1,29 @@
 /**
- * The Postgres AuditSink. Group commit: events wait in a queue; one transaction writes everything
- * waiting (one multi-row INSERT per table) and moves the writer's chain head with a compare-and-set;
- * every `record()` resolves only after that COMMIT. One batch is in flight at a time, so the chain is
- * linear. A failed batch leaves the in-memory head unknown: the next batch re-reads it from chain_heads
- * under a row lock, so a commit whose outcome was lost can never fork the chain.
+ * The Postgres AuditSink. Group commit: events wait in a queue; one statement — hence one transaction
+ * and one round trip — writes everything waiting (one multi-row INSERT per table) and moves the
+ * writer's chain head with a compare-and-set; every `record()` resolves only after that COMMIT. One
+ * batch is in flight at a time, so the chain is linear. A failed batch leaves the in-memory head
+ * unknown: the next batch re-reads it, and the compare-and-set (which waits on the row lock of any
+ * batch still committing) refuses to build on a stale head, so a lost commit can never fork the chain.
  */
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { KeywardError } from '../errors.js';
 import type { DbLog } from '../db/log.js';
 import { quoteIdent } from '../db/sql.js';
 import type { AuditSink } from './events.js';
-import { insertStatements } from './insert-sql.js';
+import { batchStatement } from './insert-sql.js';
 import { chainRows, eventFields, GENESIS_HASH, tableOf, type AuditTable, type ChainHead, type RecordableEvent, type Row } from './rows.js';
 
 export interface PostgresAuditSinkOptions {
   readonly pool: Pool;
   readonly schema: string;
+  /** Flush as soon as this many events wait. */
   readonly batchSize: number;
+  /** Most events one commit takes when more are waiting (everything queued during the previous commit). Default 4 × batchSize. */
+  readonly maxBatchRows?: number;
   readonly batchDelayMs: number;
+  /** Batches in flight at once (each waits for the previous one's commit inside Postgres). Default 2. */
+  readonly pipeline?: number;
   readonly commitDeadlineMs: number;
   /** This writer's chain name; a restarted writer with the same name continues its chain. */
   readonly writer: string;
@@ -54,12 +60,15 @@ class StaleHead extends Error {}
 export function createPostgresAuditSink(options: PostgresAuditSinkOptions): PostgresAuditSink {
   const { pool, schema, writer, log } = options;
   const batchSize = Math.max(1, options.batchSize);
+  const maxBatchRows = Math.max(batchSize, options.maxBatchRows ?? 4 * batchSize);
   const now = options.now ?? (() => new Date());
   const s = quoteIdent(schema);
+  const pipeline = Math.max(1, options.pipeline ?? 2);
   const queue: Waiter[] = [];
   const ensuredMonths = new Set<string>();
-  let head: ChainHead | null = null;
-  let flushing: Promise<void> | null = null;
+  /** Head after the last dispatched batch (optimistic); null = unknown, re-read before the next batch. */
+  let tail: ChainHead | null = null;
+  const inFlight = new Set<Promise<void>>();
   let delayTimer: NodeJS.Timeout | null = null;
   let closed = false;
   const stats = { batches: 0, rows: 0, failedBatches: 0 };
@@ -97,56 +106,64 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
   }
 
   function schedule(): void {
-    if (flushing) return; // the running flush takes whatever waits when it finishes
-    if (queue.length >= batchSize) {
-      startFlush();
-    } else if (!delayTimer) {
-      delayTimer = setTimeout(startFlush, options.batchDelayMs);
-    }
+    if (queue.length === 0) return;
+    if (queue.length >= batchSize || closed) pump();
+    else if (!delayTimer) delayTimer = setTimeout(pump, options.batchDelayMs);
   }
 
-  function startFlush(): void {
+  /**
+   * Dispatches batches while a pipeline slot is free. A second batch is chained on the first one's
+   * head before that commits; its compare-and-set waits for the first and fails if the first failed.
+   */
+  function pump(): void {
     if (delayTimer) clearTimeout(delayTimer);
     delayTimer = null;
-    if (flushing) return;
-    flushing = flushLoop().finally(() => {
-      flushing = null;
-      if (queue.length > 0) schedule(); // arrived between the loop's last check and now
-    });
-  }
-
-  async function flushLoop(): Promise<void> {
-    while (queue.length > 0) {
+    while (queue.length > 0 && inFlight.size < pipeline && (tail !== null || inFlight.size === 0)) {
       // Events whose caller already gave up are not written: the call was refused.
-      const batch = queue.splice(0, batchSize).filter((w) => !w.settled);
+      const batch = queue.splice(0, maxBatchRows).filter((w) => !w.settled);
       if (batch.length === 0) continue;
-      try {
-        await writeBatch(batch);
-        stats.batches += 1;
-        stats.rows += batch.length;
-        for (const w of batch) w.resolve();
-      } catch (e) {
-        stats.failedBatches += 1;
-        const code = (e as { code?: string }).code;
-        log?.error({ writer, rows: batch.length, code: typeof code === 'string' ? code : 'error' }, 'audit batch not committed');
-        for (const w of batch) w.reject(unavailable(e instanceof StaleHead ? 'chain head moved' : 'batch failed'));
-      }
+      const from = tail;
+      const chained = from ? chainBatch(from, batch) : null;
+      if (chained) tail = chained.head;
+      const job = runBatch(batch, chained).finally(() => {
+        inFlight.delete(job);
+        schedule();
+      });
+      inFlight.add(job);
     }
   }
 
-  async function writeBatch(batch: readonly Waiter[]): Promise<void> {
+  const chainBatch = (from: ChainHead, batch: readonly Waiter[]) =>
+    chainRows(from, batch.map((w) => ({ table: w.table, fields: w.fields })), now());
+
+  async function runBatch(batch: readonly Waiter[], chained: ReturnType<typeof chainRows> | null): Promise<void> {
     const deadlineAt = Math.max(...batch.map((w) => w.deadlineAt));
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await writeOnce(batch, deadlineAt);
-      } catch (e) {
-        head = null; // outcome unknown or stale: re-read the head next time
-        if (!(e instanceof StaleHead) || attempt >= 1 || Date.now() >= deadlineAt) throw e;
+    try {
+      let attempt = chained;
+      for (;;) {
+        try {
+          const committed = await writeOnce(attempt, batch, deadlineAt);
+          if (tail === null && inFlight.size === 1) tail = committed; // resynchronised, nothing else pending
+          break;
+        } catch (e) {
+          tail = null; // outcome unknown or stale: later batches re-read the head
+          if (!(e instanceof StaleHead) || Date.now() >= deadlineAt) throw e;
+          attempt = null; // another batch (ours or a replica's with the same writer) moved the head: rechain
+        }
       }
+      stats.batches += 1;
+      stats.rows += batch.length;
+      for (const w of batch) w.resolve();
+    } catch (e) {
+      stats.failedBatches += 1;
+      const code = (e as { code?: string }).code;
+      log?.error({ writer, rows: batch.length, code: typeof code === 'string' ? code : 'error' }, 'audit batch not committed');
+      for (const w of batch) w.reject(unavailable(e instanceof StaleHead ? 'chain head moved' : 'batch failed'));
     }
   }
 
-  async function writeOnce(batch: readonly Waiter[], deadlineAt: number): Promise<void> {
+  /** One statement: CAS the head and insert the rows. Returns the new head once committed. */
+  async function writeOnce(prechained: ReturnType<typeof chainRows> | null, batch: readonly Waiter[], deadlineAt: number): Promise<ChainHead> {
     const client = await connectWithin(pool, deadlineAt - Date.now());
     // A connection lost between two queries is emitted as 'error' on the checked-out client: without a
     // listener it would crash the process. The failing query reports it; this only keeps us alive.
@@ -159,30 +176,20 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     };
     let ok = false;
     try {
-      const recordedAt = new Date(Math.max(now().getTime(), head ? Date.parse(head.recorded_at) : 0));
-      const month = recordedAt.toISOString().slice(0, 7);
+      const chained = prechained ?? chainBatch(await loadHead(q), batch);
+      const month = chained.head.recorded_at.slice(0, 7);
       if (!ensuredMonths.has(month)) {
-        await q(`SELECT ${s}.ensure_partitions($1::timestamptz, $1::timestamptz + interval '1 month')`, [recordedAt.toISOString()]);
+        await q(`SELECT ${s}.ensure_partitions($1::timestamptz, $1::timestamptz + interval '1 month')`, [chained.head.recorded_at]);
         ensuredMonths.add(month);
       }
-      await q('BEGIN');
-      const from = head ?? (await loadHead(q));
-      const chained = chainRows(from, batch.map((w) => ({ table: w.table, fields: w.fields })), recordedAt);
-      for (const st of insertStatements(schema, chained.rows)) await q(st.text, st.values);
-      const moved = await q(`UPDATE ${s}.chain_heads SET seq = $1, hash = $2, recorded_at = $3 WHERE writer = $4 AND seq = $5`, [
-        chained.head.seq,
-        chained.head.hash,
-        chained.head.recorded_at,
-        writer,
-        from.seq,
-      ]);
-      if (moved.rowCount !== 1) throw new StaleHead();
-      await q('COMMIT');
-      head = chained.head;
-      ok = true;
+      const fromSeq = chained.head.seq - batch.length;
+      const st = batchStatement(schema, chained.rows, fromSeq, chained.head);
+      const done = await q(st.text, st.values);
+      ok = true; // the connection is healthy either way
+      if (done.rowCount !== 1) throw new StaleHead();
+      return chained.head;
     } finally {
-      if (!ok) await client.query('ROLLBACK').catch(() => undefined);
-      // A client that failed mid-transaction may be in any state: destroy it rather than reuse it.
+      // A client that failed mid-statement may be in any state: destroy it rather than reuse it.
       client.off('error', onError);
       client.release(!ok);
     }
@@ -192,7 +199,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
 
   async function loadHead(q: Q): Promise<ChainHead> {
     await q(`INSERT INTO ${s}.chain_heads (writer, seq, hash, recorded_at) VALUES ($1, 0, $2, 'epoch') ON CONFLICT (writer) DO NOTHING`, [writer, GENESIS_HASH]);
-    const { rows } = await q(`SELECT seq, hash, recorded_at FROM ${s}.chain_heads WHERE writer = $1 FOR UPDATE`, [writer]);
+    const { rows } = await q(`SELECT seq, hash, recorded_at FROM ${s}.chain_heads WHERE writer = $1`, [writer]);
     const r = rows[0];
     if (!r) throw new Error('chain head missing');
     return { writer, seq: Number(r.seq), hash: String(r.hash), recorded_at: (r.recorded_at as Date).toISOString() };
@@ -203,8 +210,8 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     stats: () => ({ ...stats }),
     async close() {
       closed = true;
-      startFlush();
-      while (flushing) await flushing;
+      pump();
+      while (inFlight.size > 0) await Promise.all([...inFlight]);
       if (options.endPoolOnClose) await pool.end();
     },
   };

@@ -171,11 +171,30 @@ export function eventFields(event: RecordableEvent): Row {
   }
 }
 
+/** Per table: the content keys (every column but hash and prev_hash, plus `table`) in canonical order. */
+const contentKeys = (t: AuditTable) => [...TABLE_COLUMNS[t].map(([name]) => name).filter((n) => n !== 'hash' && n !== 'prev_hash'), 'table'].sort();
+const CONTENT_KEYS: Readonly<Record<AuditTable, readonly string[]>> = { calls: contentKeys('calls'), payloads: contentKeys('payloads'), approval_events: contentKeys('approval_events') };
+const KEY_PREFIX = new Map<string, string>([...new Set(Object.values(CONTENT_KEYS).flat())].map((k) => [k, `${JSON.stringify(k)}:`]));
+
+/**
+ * Canonical JSON of a row's content: the same bytes as canonicalJson({...row without hash and
+ * prev_hash, table}), written directly in the precomputed key order (this is the hot path).
+ */
+export function canonicalRowContent(table: AuditTable, row: Row): string {
+  const parts: string[] = [];
+  for (const key of CONTENT_KEYS[table]) {
+    const v = key === 'table' ? table : row[key];
+    if (v === undefined) throw new TypeError(`rowHash: ${table}.${key} missing`);
+    parts.push(KEY_PREFIX.get(key)! + (typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v)));
+  }
+  return `{${parts.join(',')}}`;
+}
+
 /** sha256(prev_hash || canonical JSON of the row content), hex. The content names its table. */
 export function rowHash(table: AuditTable, row: Row): string {
-  const { hash: _hash, prev_hash, ...content } = row;
-  if (typeof prev_hash !== 'string') throw new TypeError('rowHash: prev_hash missing');
-  return createHash('sha256').update(prev_hash).update(canonicalJson({ ...content, table })).digest('hex');
+  const prev = row.prev_hash;
+  if (typeof prev !== 'string') throw new TypeError('rowHash: prev_hash missing');
+  return createHash('sha256').update(prev).update(canonicalRowContent(table, row)).digest('hex');
 }
 
 export interface ChainedRow {
@@ -192,9 +211,10 @@ export function chainRows(head: ChainHead, fields: readonly { table: AuditTable;
   let { seq, hash } = head;
   const rows = fields.map(({ table, fields: f }) => {
     seq += 1;
-    const base: Row = { ...f, recorded_at: recordedAt, writer: head.writer, seq, prev_hash: hash };
-    hash = rowHash(table, base);
-    return { table, row: { ...base, hash } };
+    const row: Record<string, JsonValue> = { ...f, recorded_at: recordedAt, writer: head.writer, seq, prev_hash: hash };
+    hash = rowHash(table, row);
+    row.hash = hash;
+    return { table, row };
   });
   return { rows, head: { writer: head.writer, seq, hash, recorded_at: recordedAt } };
 }
