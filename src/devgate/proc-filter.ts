@@ -39,25 +39,35 @@ export function immediateReply(res: ProcessingResponse__Output): LocalReply {
   return out;
 }
 
-/** Applies a CommonResponse to a header set and body holder; returns whether the body changed. */
-function applyCommon(common: CommonResponse__Output | null, headers: HeaderSet, body: { value: Buffer }, isHeadersPhase: boolean): { bodyReplaced: boolean; clearRouteCache: boolean } {
+type Applied = { bodyReplaced: boolean; clearRouteCache: boolean } | { error: LocalReply };
+
+/**
+ * Applies a CommonResponse to a header set and body holder as Envoy's ProcessorState does: header
+ * mutation first; in a headers response a body mutation counts only with CONTINUE_AND_REPLACE, which
+ * also drops content-length (Envoy cannot trust the processor to have fixed it); in a body response a
+ * body mutation whose length disagrees with a content-length still present is refused with a 500.
+ */
+function applyCommon(common: CommonResponse__Output | null, headers: HeaderSet, body: { value: Buffer }, isHeadersPhase: boolean): Applied {
   if (!common) return { bodyReplaced: false, clearRouteCache: false };
   applySetHeaders(headers, common.header_mutation?.set_headers, 'overwrite');
   removeHeaders(headers, common.header_mutation?.remove_headers);
-  let bodyReplaced = false;
+  const replace = isHeadersPhase && common.status === 'CONTINUE_AND_REPLACE';
   const mutation = common.body_mutation;
-  // In a headers response a body mutation only counts with CONTINUE_AND_REPLACE.
-  const bodyAllowed = !isHeadersPhase || common.status === 'CONTINUE_AND_REPLACE';
-  if (mutation && bodyAllowed) {
-    if (mutation.mutation === 'body') {
-      body.value = Buffer.from(mutation.body ?? '');
-      bodyReplaced = true;
-    } else if (mutation.mutation === 'clear_body' && mutation.clear_body) {
-      body.value = Buffer.alloc(0);
-      bodyReplaced = true;
+  let next: Buffer | null = null;
+  if (mutation && (!isHeadersPhase || replace)) {
+    if (mutation.mutation === 'body') next = Buffer.from(mutation.body ?? '');
+    else if (mutation.mutation === 'clear_body' && mutation.clear_body) next = Buffer.alloc(0);
+  }
+  if (next && replace) headers.delete('content-length');
+  if (next && !isHeadersPhase) {
+    const declared = headers.get('content-length');
+    const mutatedLength = mutation?.mutation === 'body' ? next.length : 0;
+    if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) !== mutatedLength) {
+      return { error: reply(500, 'mismatch_between_content_length_and_the_length_of_the_mutated_body', '') };
     }
   }
-  return { bodyReplaced: bodyReplaced || (isHeadersPhase && common.status === 'CONTINUE_AND_REPLACE'), clearRouteCache: Boolean(common.clear_route_cache) };
+  if (next) body.value = next;
+  return { bodyReplaced: next !== null || replace, clearRouteCache: Boolean(common.clear_route_cache) };
 }
 
 /**
@@ -84,12 +94,15 @@ export async function runPhase(
   if (result.kind === 'immediate') return { reply: immediateReply(result.response), bodyReplaced: false, clearRouteCache: false };
   const res = result.response;
   const common = (res[phase] as { response: CommonResponse__Output | null } | null)?.response ?? null;
-  const applied = applyCommon(common, headers, body, isHeaders);
+  // Envoy takes mode_override (a whole ProcessingMode: unset fields are NONE/DEFAULT) only while
+  // waiting for a headers response, before it looks at the response itself.
   if (isHeaders && options.allowModeOverride && res.mode_override) {
     const o = res.mode_override;
-    if (o.request_body_mode && phase === 'request_headers') mode.request_body_mode = o.request_body_mode as BodyMode;
-    if (o.response_body_mode) mode.response_body_mode = o.response_body_mode as BodyMode;
-    if (o.response_header_mode && o.response_header_mode !== 'DEFAULT' && phase === 'request_headers') mode.response_header_mode = o.response_header_mode as HeaderMode;
+    if (phase === 'request_headers') mode.request_body_mode = (o.request_body_mode || 'NONE') as BodyMode;
+    mode.response_body_mode = (o.response_body_mode || 'NONE') as BodyMode;
+    if (phase === 'request_headers') mode.response_header_mode = (o.response_header_mode === 'SKIP' ? 'SKIP' : 'SEND') as HeaderMode;
   }
+  const applied = applyCommon(common, headers, body, isHeaders);
+  if ('error' in applied) return { reply: applied.error, bodyReplaced: false, clearRouteCache: false };
   return { reply: null, ...applied };
 }

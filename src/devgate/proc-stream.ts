@@ -26,7 +26,7 @@ export function createProcClient(options: ExtProcOptions): ExternalProcessorClie
  */
 export function openProcStream(client: ExternalProcessorClient, options: ExtProcOptions) {
   const call = client.Process();
-  let waiting: { phase: Phase; resolve: (r: ExchangeResult) => void; timer: NodeJS.Timeout } | null = null;
+  let waiting: { phase: Phase; resolve: (r: ExchangeResult) => void; timer: NodeJS.Timeout; extended: boolean } | null = null;
   let broken: ExchangeResult | null = null;
 
   const settle = (result: ExchangeResult) => {
@@ -41,10 +41,14 @@ export function openProcStream(client: ExternalProcessorClient, options: ExtProc
       broken = { kind: 'failed', reason: 'spurious_message' };
       return;
     }
-    if (!res.response && res.override_message_timeout) {
-      const ms = Number(res.override_message_timeout.seconds ?? 0) * 1000 + Math.round((res.override_message_timeout.nanos ?? 0) / 1e6);
-      if (options.maxMessageTimeoutMs > 0 && ms <= options.maxMessageTimeoutMs) {
+    // A message carrying override_message_timeout is only that (Envoy returns before reading the
+    // rest); the new timer runs from now, must be within [1 ms, max_message_timeout], and only the
+    // first such message for a pending message counts.
+    if (res.override_message_timeout) {
+      const ms = Number(res.override_message_timeout.seconds ?? 0) * 1000 + Math.floor((res.override_message_timeout.nanos ?? 0) / 1e6);
+      if (!waiting.extended && ms >= 1 && ms <= options.maxMessageTimeoutMs) {
         clearTimeout(waiting.timer);
+        waiting.extended = true;
         waiting.timer = setTimeout(() => settle({ kind: 'failed', reason: 'timeout' }), ms);
       }
       return;
@@ -66,7 +70,7 @@ export function openProcStream(client: ExternalProcessorClient, options: ExtProc
     exchange(phase: Phase, message: ProcessingRequest): Promise<ExchangeResult> {
       if (broken) return Promise.resolve(broken);
       return new Promise((resolve) => {
-        waiting = { phase, resolve, timer: setTimeout(() => settle({ kind: 'failed', reason: 'timeout' }), options.messageTimeoutMs) };
+        waiting = { phase, resolve, extended: false, timer: setTimeout(() => settle({ kind: 'failed', reason: 'timeout' }), options.messageTimeoutMs) };
         call.write(message);
       });
     },
