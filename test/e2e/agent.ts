@@ -1,0 +1,70 @@
+/**
+ * The realistic agent: the official Datadog client pointed at the gate. Every API (and the logs and
+ * event intakes, which the client sends to other hosts by default) goes to the front door's one base
+ * URL via `baseServer`; the agent's OIDC token rides on every request as `Authorization: Bearer`,
+ * added by an HttpLibrary that wraps the client's own fetch library. No Datadog key is configured.
+ */
+import { client, v1, v2 } from '@datadog/datadog-api-client';
+
+type RequestContext = Parameters<client.HttpLibrary['send']>[0];
+
+/** Sends through the client's default library after setting the token (and any extra headers). */
+function bearerHttpApi(bearer: () => Promise<string> | string, extra: AgentOptions): client.HttpLibrary {
+  const inner = new client.IsomorphicFetchHttpLibrary();
+  return {
+    async send(request: RequestContext) {
+      request.setHeaderParam('Authorization', await bearer());
+      for (const [k, v] of Object.entries(extra.headers ?? {})) request.setHeaderParam(k, v);
+      for (const [k, v] of Object.entries(extra.query ?? {})) request.setQueryParam(k, v, '');
+      return inner.send(request);
+    },
+  };
+}
+
+export interface Agent {
+  metrics: v2.MetricsApi;
+  logs: v2.LogsApi;
+  monitors: v1.MonitorsApi;
+  auth: v1.AuthenticationApi;
+}
+
+export interface AgentOptions {
+  /** Extra headers on every request (e.g. a key the agent should not be sending). */
+  headers?: Record<string, string>;
+  /** Extra query parameters on every request (legacy `api_key=` placement). */
+  query?: Record<string, string>;
+  /** The client's own key settings: an agent that still holds a Datadog key. */
+  authMethods?: client.AuthMethodsConfiguration;
+}
+
+export function datadogAgent(baseUrl: string, bearer: () => Promise<string> | string, options: AgentOptions = {}): Agent {
+  const configuration = client.createConfiguration({
+    baseServer: new client.BaseServerConfiguration(baseUrl, {}),
+    httpApi: bearerHttpApi(bearer, options),
+    authMethods: options.authMethods ?? {},
+    enableRetry: false,
+  });
+  return {
+    metrics: new v2.MetricsApi(configuration),
+    logs: new v2.LogsApi(configuration),
+    monitors: new v1.MonitorsApi(configuration),
+    auth: new v1.AuthenticationApi(configuration),
+  };
+}
+
+/** What the client throws for a non-2xx answer: status and parsed body. */
+export async function refusal(p: Promise<unknown>): Promise<{ code: number; body: unknown }> {
+  try {
+    await p;
+  } catch (e) {
+    if (e instanceof client.ApiException) return { code: e.code, body: e.body as unknown };
+    throw e;
+  }
+  throw new Error('expected the call to be refused');
+}
+
+export const now = () => Math.floor(Date.now() / 1000);
+
+export function seriesPayload(metric: string, value = 1): v2.MetricPayload {
+  return { series: [{ metric, type: 0, points: [{ timestamp: now(), value }], tags: ['env:test'] }] };
+}
