@@ -5,10 +5,11 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, connect, type Server, type Socket } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import tap from 'tap';
 import { appRoleName, migrate, type MigrateResult } from '../../src/db/migrate.js';
 import { quoteIdent } from '../../src/db/sql.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.js';
@@ -32,10 +33,14 @@ async function serverUrl(): Promise<string> {
   if (process.env.DATABASE_URL) return process.env.DATABASE_URL;
   if (!embedded) {
     const dir = mkdtempSync(join(tmpdir(), 'keyward-pg-'));
+    chmodSync(dir, 0o755); // as root, Postgres runs as the postgres user and must reach its folder
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     embedded = startEmbeddedPostgres(join(dir, 'data'), port);
-    process.once('beforeExit', () => {
-      void embedded?.then((s) => s.stop()).finally(() => rmSync(dir, { recursive: true, force: true }));
+    // The server child keeps the event loop alive: stop it when the file's root test ends.
+    const started = embedded;
+    tap.teardown(async () => {
+      await (await started).stop();
+      rmSync(dir, { recursive: true, force: true });
     });
   }
   return (await embedded).url;
