@@ -14,6 +14,11 @@ import { createProcessorFactory } from './proc/processor.js';
 import { startGrpcServer, type GrpcEndpoint } from './envoy/grpc-server.js';
 import { createIdentityVerifier, type IdentityVerifierOptions } from './identity/verify.js';
 import { createLogger } from './telemetry/logger.js';
+import { createApprovalHold } from './approvals/hold.js';
+import { approvalsHandler } from './approvals/http.js';
+import { createApprovalListener, type ApprovalListener } from './approvals/listener.js';
+import { createApprovalNotifier, type ApprovalNotifier } from './approvals/notify.js';
+import { createApprovalStore, type ApprovalStore } from './approvals/store.js';
 
 export interface GateOptions {
   configPath: string;
@@ -38,6 +43,8 @@ export interface Gate {
   readonly config: ConfigStore<Runtime>;
   readonly log: Logger;
   readonly database: Database | null;
+  /** Present when a database is: approvals need one. */
+  readonly approvals: { store: ApprovalStore; listener: ApprovalListener; notifier: ApprovalNotifier } | null;
   /** SIGTERM path: stop accepting, finish in-flight calls, flush the audit queue, close the pool. */
   stop(): Promise<void>;
 }
@@ -75,20 +82,33 @@ export async function startGate(options: GateOptions): Promise<Gate> {
       log,
     });
 
+  const verify = createIdentityVerifier(options.identity);
+  const listen = { ...first.listen, ...options.listen };
+  let adminUrl = '';
+  const approvals = database
+    ? (() => {
+        const store = createApprovalStore({ pool: database.pool, schema: first.database.schema, audit: (e) => audit.record(e) });
+        const listener = createApprovalListener({ pool: database.pool, channel: store.channel, log });
+        const notifier = createApprovalNotifier({ config: () => config.current().config.approvals, log });
+        return { store, listener, notifier };
+      })()
+    : null;
+  const hold = approvals
+    ? createApprovalHold({ ...approvals, log, publicUrl: () => config.current().config.approvals.public_url ?? adminUrl })
+    : undefined;
   const check = createAuthorizer({
     runtime: () => config.current(),
-    verify: createIdentityVerifier(options.identity),
+    verify,
     audit,
     log,
-    ...(options.approvals ? { approvals: options.approvals } : {}),
+    ...(options.approvals ? { approvals: options.approvals } : hold ? { approvals: hold } : {}),
   });
-  const listen = { ...first.listen, ...options.listen };
   const authz: GrpcEndpoint = await startGrpcServer(listen.authz, [authorizationService(check, log)]);
   const processors = createProcessorFactory({ runtime: () => config.current(), audit, log });
   const proc: GrpcEndpoint = await startGrpcServer(listen.proc, [externalProcessorService(processors, log)]);
   const admin: AdminServer = await startAdminServer({
     listen: listen.admin,
-    handlers: options.adminHandlers ?? [],
+    handlers: [...(options.adminHandlers ?? []), ...(approvals ? [approvalsHandler({ ...approvals, verify, runtime: () => config.current() })] : [])],
     ready: async () => {
       const checks: Record<string, string> = { config: config.current().config.version };
       let ok = true;
@@ -104,6 +124,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
       return { ok, checks };
     },
   });
+  adminUrl = admin.url;
   config.watch();
   const onHup = () => config.reload('SIGHUP');
   process.on('SIGHUP', onHup);
@@ -116,10 +137,13 @@ export async function startGate(options: GateOptions): Promise<Gate> {
     config,
     log,
     database,
+    approvals,
     async stop() {
       process.off('SIGHUP', onHup);
       config.close();
       await Promise.all([authz.shutdown(), proc.shutdown()]);
+      await approvals?.listener.close();
+      await approvals?.notifier.idle();
       await audit.close();
       await admin.close();
       if (database && !options.database) await database.close();

@@ -58,7 +58,19 @@ export interface PayloadEvent {
   readonly latency_ms: number;
 }
 
-export type AuditEvent = CallEvent | PayloadEvent;
+/** An approval step (requested, approval, denial, approved, expired, consumed), written by the approvals store. */
+export interface ApprovalStepEvent {
+  readonly kind: 'approval';
+  readonly time: Date;
+  readonly request_id: string;
+  readonly approval_id: string;
+  readonly step: string;
+  /** Who acted (approver subject), null for system steps such as expiry. */
+  readonly actor: string | null;
+  readonly reason: string | null;
+}
+
+export type AuditEvent = CallEvent | PayloadEvent | ApprovalStepEvent;
 
 export interface AuditSink {
   /** Resolves after COMMIT. Rejects (KeywardError 'audit_unavailable') when the event is not durable in time. */

@@ -4,20 +4,10 @@
  * what is hashed is exactly what is stored.
  */
 import { createHash } from 'node:crypto';
-import type { AuditEvent, CallEvent, PayloadEvent } from './events.js';
+import type { ApprovalStepEvent, AuditEvent, CallEvent, PayloadEvent } from './events.js';
 import { canonicalJson, storableJson, storableText, type JsonValue } from './canonical.js';
 
-/** An approval step (requested, granted, denied, expired, used…). Recorded by the approvals store. */
-export interface ApprovalStepEvent {
-  readonly kind: 'approval';
-  readonly time: Date;
-  readonly request_id: string;
-  readonly approval_id: string;
-  readonly step: string;
-  /** Who acted (approver subject), null for system steps such as expiry. */
-  readonly actor: string | null;
-  readonly reason: string | null;
-}
+export type { ApprovalStepEvent } from './events.js';
 
 export type RecordableEvent = AuditEvent | ApprovalStepEvent;
 export type AuditTable = 'calls' | 'payloads' | 'approval_events';

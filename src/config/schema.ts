@@ -3,6 +3,7 @@ import { duration } from './duration.js';
 import { DATADOG_SITES } from './sites.js';
 import { maskingSection } from './sections/masking.js';
 import { auditSection, databaseSection } from './sections/audit.js';
+import { approvalWindow, approvalsSection } from './sections/approvals.js';
 
 /**
  * The one schema of keyward's YAML configuration. Every key is documented here and in README.md
@@ -120,6 +121,8 @@ const approvalSettings = z
     hold: duration().prefault('25s'),
     /** How long a pending or granted approval stays usable. */
     ttl: duration().prefault('30m'),
+    /** Approvals are only accepted inside this weekly window (UTC). */
+    window: approvalWindow.optional(),
   })
   .strict();
 
@@ -171,6 +174,7 @@ export const configSchema = z
     connections: z.array(connectionSchema).default([]),
     policy: policySection.prefault({}),
     masking: maskingSection.prefault({}),
+    approvals: approvalsSection.prefault({}),
     logging: loggingSection.prefault({}),
   })
   .strict()

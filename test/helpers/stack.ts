@@ -36,7 +36,8 @@ export async function startStack(config: (issuer: string) => Record<string, unkn
   const tg = await startTestGate(config(issuer.issuer), extra);
   const door = await startFrontDoor({
     listen: '127.0.0.1:0',
-    extAuthz: { ...extAuthzDefaults(tg.gate.authzAddress), timeoutMs: 5_000, statusOnError: 503 },
+    // As envoy/envoy.yaml: the body goes to ext_authz (approvals bind to it), timeout above the approval hold.
+    extAuthz: { ...extAuthzDefaults(tg.gate.authzAddress), timeoutMs: 30_000, statusOnError: 503, withRequestBody: { maxRequestBytes: 1024 * 1024, allowPartialMessage: true, packAsBytes: true } },
     extProc: {
       ...extProcDefaults(tg.gate.procAddress),
       messageTimeoutMs: 5_000,

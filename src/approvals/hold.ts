@@ -1,0 +1,107 @@
+import type { Logger } from 'pino';
+import type { ApprovalGate } from '../authz/check.js';
+import { KeywardError } from '../errors.js';
+import { redactedPath } from '../policy/request-path.js';
+import { sha256Hex } from '../proc/body.js';
+import type { ApprovalListener } from './listener.js';
+import type { ApprovalNotifier } from './notify.js';
+import { approvalFingerprint } from './rules.js';
+import type { ApprovalRecord, ApprovalStore } from './store.js';
+
+export interface HoldDeps {
+  readonly store: ApprovalStore;
+  readonly listener: ApprovalListener;
+  readonly notifier: ApprovalNotifier;
+  readonly log: Logger;
+  /** Base URL approvers use (approvals.public_url, else the admin listener). */
+  readonly publicUrl: () => string;
+}
+
+/**
+ * The require_approval phase of a Check: bind the call to an approval request (agent, connection,
+ * method, path, exact body), hold until a human decides or the hold ends, and consume the approval
+ * once. Outcomes other than "proceed" are KeywardErrors the Check turns into responses.
+ */
+export function createApprovalHold(deps: HoldDeps): ApprovalGate {
+  return async (doc, settings, runtime) => {
+    const identity = doc.identity!;
+    const connection = doc.connection!;
+    const body = doc.input.body ?? Buffer.alloc(0);
+    const bodySha256 = sha256Hex(body);
+    const path = redactedPath(doc.input.path);
+    // Masked before persisted: the approver sees what will be sent, never a raw secret.
+    let maskedBody: string | null = null;
+    if (body.length > 0) {
+      const decoded = await runtime.codec.decode(body, doc.input.headers['content-encoding']);
+      maskedBody = runtime.masker.maskBody(decoded.body, doc.input.headers['content-type']).body.toString('utf8');
+    }
+    const fingerprint = approvalFingerprint({ connection: connection.name, subject: identity.subject, method: doc.input.method, path, bodySha256 });
+    const open = () =>
+      deps.store.open({
+        fingerprint,
+        requestId: doc.requestId,
+        issuer: identity.issuer,
+        subject: identity.subject,
+        owner: identity.owner,
+        connection: connection.name,
+        method: doc.input.method,
+        path,
+        operationClass: doc.operationClass!,
+        rule: doc.decision!.rule,
+        bodySha256,
+        maskedBody,
+        contentType: doc.input.headers['content-type'] ?? null,
+        approvers: settings.approvers,
+        minApprovals: settings.min_approvals,
+        ttlMs: settings.ttl,
+      });
+
+    let { approval, created } = await open();
+    if (created) deps.notifier.requested(approval, approveUrl(approval));
+    const deadline = Date.now() + settings.hold;
+    for (;;) {
+      switch (approval.status) {
+        case 'approved':
+          if (await deps.store.consume(approval.id, doc.requestId)) return { approvalId: approval.id };
+          // Another retry used it first: this call needs an approval of its own.
+          ({ approval, created } = await open());
+          if (created) deps.notifier.requested(approval, approveUrl(approval));
+          continue;
+        case 'denied':
+          throw new KeywardError('approval_denied', undefined, { error: { approval_id: approval.id, reason: approval.deny_reason ?? '' } });
+        case 'expired':
+          await deps.store.markExpired(approval);
+          throw new KeywardError('approval_expired', undefined, { error: { approval_id: approval.id } });
+        case 'consumed':
+          ({ approval, created } = await open());
+          continue;
+        case 'pending': {
+          const left = deadline - Date.now();
+          if (left <= 0) throw pending(approval, runtime.config.approvals.retry_after);
+          // Register first, then re-read: a decision between the two is not missed.
+          const waiter = deps.listener.wait(approval.id, left);
+          const fresh = await deps.store.get(approval.id);
+          if (fresh && fresh.status !== 'pending') {
+            waiter.cancel();
+            approval = fresh;
+            continue;
+          }
+          await waiter.done;
+          approval = (await deps.store.get(approval.id)) ?? approval;
+        }
+      }
+    }
+  };
+
+  function approveUrl(a: ApprovalRecord): string {
+    return `${deps.publicUrl().replace(/\/$/, '')}/approvals#${a.id}`;
+  }
+
+  function pending(a: ApprovalRecord, retryAfterMs: number): KeywardError {
+    const retryAfter = Math.max(1, Math.round(retryAfterMs / 1000));
+    return new KeywardError('approval_pending', undefined, {
+      body: { approval_id: a.id, status: 'pending', retry_after: retryAfter, approve_url: approveUrl(a), expires_at: a.expires_at.toISOString() },
+      headers: { 'retry-after': String(retryAfter) },
+    });
+  }
+}
