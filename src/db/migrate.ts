@@ -108,7 +108,8 @@ async function inTransaction(client: PoolClient, body: () => Promise<void>): Pro
 }
 
 /**
- * A NOLOGIN role with INSERT and SELECT on the audit tables (plus moving its chain head), to GRANT to
+ * A NOLOGIN role with INSERT and SELECT on the audit tables (plus moving its chain head and approval
+ * states), to GRANT to
  * the login user the services connect as. Skipped, with a warning, when the connecting user may not
  * create roles (managed Postgres without CREATEROLE): the trigger still refuses UPDATE and DELETE.
  */
@@ -128,6 +129,9 @@ async function ensureAppRole(client: PoolClient, schema: string, log?: DbLog): P
     await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${s} FROM ${r}`);
     await client.query(`GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA ${s} TO ${r}`);
     await client.query(`GRANT UPDATE ON ${s}.chain_heads TO ${r}`);
+    // Approval requests change state (pending → approved → consumed); their record is approval_events.
+    const approvals = await client.query(`SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'approvals'`, [schema]);
+    if (approvals.rowCount) await client.query(`GRANT UPDATE ON ${s}.approvals TO ${r}`);
     await client.query(`GRANT EXECUTE ON FUNCTION ${s}.ensure_partitions(timestamptz, timestamptz) TO ${r}`);
     await client.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}`);
   });
