@@ -5,7 +5,7 @@ import { quoteIdent } from '../../src/db/sql.js';
 import { baseConfig } from '../helpers/gate.js';
 import { createTcpFault, withTestDatabase } from '../helpers/db.js';
 import { startStack } from '../helpers/stack.js';
-import { datadogAgent, refusal, seriesPayload } from './agent.js';
+import { datadogAgent, refusal, seriesPayload, until } from './agent.js';
 
 // Audit before forward, with a real Postgres behind a relay the test cuts: while Postgres is
 // unreachable the client's calls are refused with 503 audit_unavailable, and every call Datadog did
@@ -70,11 +70,3 @@ t.test('e2e: Postgres stopped mid-run → 503 audit_unavailable, nothing forward
   t.same(okMetrics.filter((m) => !forwarded.some((r) => r.text.includes(`"${m}"`))), [], 'every call the agent saw succeed reached Datadog');
   t.same(refused.filter((c) => forwarded.some((r) => r.text.includes(`"${c.metric}"`))), [], 'no refused call reached Datadog');
 });
-
-async function until(cond: () => boolean): Promise<void> {
-  const end = Date.now() + 60_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

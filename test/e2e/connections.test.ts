@@ -2,7 +2,7 @@ import t from 'tap';
 import type { CallEvent } from '../../src/audit/events.js';
 import { KEYS, baseConfig } from '../helpers/gate.js';
 import { startStack } from '../helpers/stack.js';
-import { datadogAgent, seriesPayload } from './agent.js';
+import { datadogAgent, seriesPayload, until } from './agent.js';
 
 // Two connections (prod on datadoghq.com, eu on datadoghq.eu) for two agent groups, and a key rotated
 // in the configuration while the client keeps sending.
@@ -88,11 +88,3 @@ t.test('e2e: key rotation while the client streams calls — none fails, later c
   const logs = s.tg.logs().join('\n');
   t.notOk(logs.includes(NEW_KEY) || logs.includes(KEYS.prodApi), 'neither key is logged');
 });
-
-async function until(cond: () => boolean): Promise<void> {
-  const end = Date.now() + 60_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
