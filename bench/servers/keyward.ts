@@ -1,0 +1,100 @@
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { stringify } from 'yaml';
+import type { AuditEvent, AuditSink } from '../../src/audit/events.js';
+import { startDevIssuer } from '../../src/devgate/dev-issuer.js';
+import { startGate } from '../../src/gate.js';
+
+export const BENCH_SCHEMA = 'keyward_bench';
+/** Format-valid, never real. */
+const FAKE_KEYS = { api: 'f1e2d3c4b5a60718293a4b5c6d7e8f90', app: 'e1d2c3b4a5f60718293a4b5c6d7e8f9012345678' };
+
+export type AuditMode = 'postgres' | 'memory';
+
+export interface BenchGate {
+  authz: string;
+  proc: string | null;
+  token: string;
+  audit: AuditMode;
+  auditedCalls(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** The bench's rows are thrown away with their schema; the append-only triggers forbid DELETE, not DROP. */
+export async function dropBenchSchema(): Promise<void> {
+  const client = new pg.Client({ connectionString: process.env.DATABASE_URL });
+  await client.connect();
+  try {
+    await client.query(`drop schema if exists ${BENCH_SCHEMA} cascade`);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Counts events, keeps nothing: the in-memory stand-in when no Postgres is reachable. */
+function countingSink(): AuditSink & { count: number } {
+  const sink = {
+    count: 0,
+    async record(_event: AuditEvent) {
+      sink.count++;
+    },
+    async close() {},
+  };
+  return sink;
+}
+
+/**
+ * A full keyward replica as production runs it: config file, a JWKS issuer over HTTP (fetched once,
+ * then cached by jose), decision log lines written to /dev/null, and audit rows group-committed to
+ * Postgres (DATABASE_URL) in their own schema, or counted in memory.
+ */
+export async function startBenchGate(audit: AuditMode): Promise<BenchGate> {
+  // A crashed earlier run may have left rows: start from an empty schema (migrations run at start).
+  if (audit === 'postgres') await dropBenchSchema();
+  const issuer = await startDevIssuer();
+  const dir = mkdtempSync(join(tmpdir(), 'keyward-bench-'));
+  const configPath = join(dir, 'keyward.yaml');
+  writeFileSync(
+    configPath,
+    stringify({
+      logging: { level: 'info' },
+      database: { schema: BENCH_SCHEMA },
+      identity: { issuers: [{ issuer: issuer.issuer, audiences: ['keyward'] }] },
+      connections: [{ name: 'prod', site: 'datadoghq.com', api_key: '${env:BENCH_DD_API}', app_key: '${env:BENCH_DD_APP}', groups: ['agents'] }],
+      policy: {
+        default: 'deny',
+        rules: [
+          { name: 'reads', match: { class: 'read' }, action: 'allow' },
+          { name: 'telemetry', match: { class: 'telemetry-write' }, action: 'allow' },
+        ],
+      },
+    }),
+  );
+  const memory = audit === 'memory' ? countingSink() : null;
+  const gate = await startGate({
+    configPath,
+    listen: { authz: '127.0.0.1:0', proc: '127.0.0.1:0', admin: '127.0.0.1:0' },
+    logDestination: createWriteStream('/dev/null'),
+    env: { ...process.env, BENCH_DD_API: FAKE_KEYS.api, BENCH_DD_APP: FAKE_KEYS.app },
+    ...(memory ? { audit: memory } : {}),
+  });
+  const token = await issuer.mint({ subject: 'bench-agent', groups: ['agents'], ttl: 3600 });
+  return {
+    authz: gate.authzAddress,
+    proc: gate.procAddress || null,
+    token,
+    audit,
+    async auditedCalls() {
+      if (memory) return memory.count;
+      const res = await gate.database!.pool.query<{ n: string }>(`select count(*)::text as n from ${BENCH_SCHEMA}.calls`);
+      return Number(res.rows[0]?.n ?? 0);
+    },
+    async stop() {
+      await gate.stop();
+      await issuer.close();
+      if (!memory) await dropBenchSchema();
+    },
+  };
+}

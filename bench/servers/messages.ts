@@ -1,0 +1,11 @@
+/** What a bench server child tells the runner over IPC. */
+export type ChildMessage =
+  | { type: 'ready'; authz: string; proc: string | null; token: string; audit: string; readyMs: number }
+  | { type: 'stats'; rssBytes: number; auditedCalls: number }
+  | { type: 'failed'; message: string }
+  | { type: 'profiled'; file: string };
+
+/** What the runner asks. */
+export type ParentMessage = { type: 'stats' } | { type: 'stop' } | { type: 'profile'; action: 'start' } | { type: 'profile'; action: 'stop'; file: string };
+
+export type ServerKind = 'floor' | 'keyward';
