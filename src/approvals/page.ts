@@ -24,6 +24,7 @@ export const APPROVALS_PAGE = `<!doctype html>
   button.deny { background: #b42318; color: #fff; border-color: #b42318; }
   .reason { width: 60%; padding: 6px; }
   #status { min-height: 20px; color: #5a6273; }
+  #notice { min-height: 20px; font-weight: 600; }
   .empty { color: #5a6273; }
 </style>
 </head>
@@ -34,6 +35,7 @@ export const APPROVALS_PAGE = `<!doctype html>
 </header>
 <main>
   <div id="status" role="status"></div>
+  <div id="notice" role="alert"></div>
   <div id="list"></div>
 </main>
 <script>
@@ -41,6 +43,7 @@ export const APPROVALS_PAGE = `<!doctype html>
   const tokenInput = document.getElementById('token');
   const list = document.getElementById('list');
   const status = document.getElementById('status');
+  const notice = document.getElementById('notice');
   tokenInput.value = sessionStorage.getItem('keyward-token') || '';
   const headers = () => ({ authorization: 'Bearer ' + tokenInput.value.trim(), 'content-type': 'application/json' });
   const el = (tag, props, ...children) => { const e = document.createElement(tag); Object.assign(e, props || {}); children.forEach((c) => e.append(c)); return e; };
@@ -72,7 +75,7 @@ export const APPROVALS_PAGE = `<!doctype html>
   async function decide(id, action, reason) {
     const res = await fetch('/api/approvals/' + id + '/' + action, { method: 'POST', headers: headers(), body: JSON.stringify({ reason }) });
     const data = await res.json();
-    status.textContent = res.ok ? (action === 'approve' ? 'Approved ' : 'Denied ') + id + ' (now ' + data.status + ')' : 'Error: ' + data.error.code + ' - ' + data.error.message;
+    notice.textContent = res.ok ? (action === 'approve' ? 'Approved ' : 'Denied ') + id + ' (now ' + data.status + ')' : 'Error: ' + data.error.code + ' - ' + data.error.message;
     await load();
   }
 
@@ -83,6 +86,8 @@ export const APPROVALS_PAGE = `<!doctype html>
           const res = await fetch('/api/approvals/events', { headers: headers() });
           if (res.ok && res.body) {
             const reader = res.body.getReader();
+            // Catch up on what changed before the stream was open, then follow it.
+            await load();
             const decoder = new TextDecoder();
             for (;;) {
               const { value, done } = await reader.read();

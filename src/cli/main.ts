@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { approvalsCommand } from './approvals.js';
 import { auditCommand } from './audit.js';
 import { configCommand } from './config-check.js';
 import { dbCommand } from './db.js';
@@ -15,6 +16,7 @@ const program = new Command('keyward')
   .addCommand(demoCommand())
   .addCommand(configCommand())
   .addCommand(maskCommand())
+  .addCommand(approvalsCommand())
   .addCommand(auditCommand())
   .addCommand(dbCommand())
   .addCommand(envoyCommand());

@@ -1,0 +1,104 @@
+import { Command } from 'commander';
+
+interface ApiOptions {
+  url: string;
+  token?: string;
+  json?: boolean;
+}
+
+interface ApprovalJson {
+  id: string;
+  status: string;
+  agent: { subject: string };
+  connection: string;
+  method: string;
+  path: string;
+  operation_class: string;
+  rule: string;
+  votes: { approver: string; decision: string }[];
+  min_approvals: number;
+  expires_at: string;
+  masked_body: string | null;
+  deny_reason: string | null;
+}
+
+async function call(opts: ApiOptions, path: string, init: { method?: string; body?: unknown } = {}): Promise<unknown> {
+  const token = opts.token ?? process.env.KEYWARD_TOKEN;
+  if (!token) throw new Error('no approver token: pass --token or set KEYWARD_TOKEN');
+  let res: Response;
+  try {
+    res = await fetch(new URL(path, opts.url), {
+      method: init.method ?? 'GET',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(init.body !== undefined ? { body: JSON.stringify(init.body) } : {}),
+    });
+  } catch {
+    throw new Error(`cannot reach the keyward admin listener at ${opts.url}`);
+  }
+  const body = (await res.json()) as { error?: { code: string; message: string } };
+  if (!res.ok) throw new Error(`${body.error?.code ?? res.status}: ${body.error?.message ?? 'request failed'}`);
+  return body;
+}
+
+function line(a: ApprovalJson): string {
+  return [a.id, a.status.padEnd(8), `${a.votes.filter((v) => v.decision === 'approve').length}/${a.min_approvals}`, a.agent.subject, `${a.method} ${a.path}`, a.connection, a.operation_class, `expires ${a.expires_at}`].join('  ');
+}
+
+function withApi(cmd: Command): Command {
+  return cmd
+    .option('--url <url>', 'admin listener of any keyward replica', process.env.KEYWARD_ADMIN_URL ?? 'http://127.0.0.1:9000')
+    .option('--token <jwt>', 'your OIDC token as an approver (default: $KEYWARD_TOKEN)')
+    .option('--json', 'print JSON');
+}
+
+const run = (fn: () => Promise<void>) =>
+  fn().catch((e: unknown) => {
+    process.stderr.write(`error ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  });
+
+export function approvalsCommand(): Command {
+  const approvals = new Command('approvals').description('List, inspect, approve and deny agent calls held for human approval.').addHelpText(
+    'after',
+    `
+Talks to the admin HTTP API of any replica with your own OIDC token (an approver group member;
+you cannot approve your own agent's calls). Web page: <admin url>/approvals.
+
+Examples:
+  export KEYWARD_TOKEN=$(your-idp-cli token)
+  keyward approvals list
+  keyward approvals show 6f1c…
+  keyward approvals approve 6f1c… --reason "reviewed the dashboard JSON"
+  keyward approvals deny 6f1c… --reason "not during the freeze"`,
+  );
+
+  withApi(approvals.command('list').description('Approval requests (pending by default).'))
+    .option('--status <status>', 'pending | approved | denied | expired | consumed | open', 'pending')
+    .action((o: ApiOptions & { status: string }) =>
+      run(async () => {
+        const { approvals: list } = (await call(o, `/api/approvals?status=${encodeURIComponent(o.status)}`)) as { approvals: ApprovalJson[] };
+        process.stdout.write(o.json ? list.map((a) => JSON.stringify(a)).join('\n') + (list.length ? '\n' : '') : list.length ? list.map(line).join('\n') + '\n' : `no ${o.status} approvals\n`);
+      }),
+    );
+
+  withApi(approvals.command('show').description('One approval: the call, the masked payload, the votes.').argument('<id>'))
+    .action((id: string, o: ApiOptions) =>
+      run(async () => {
+        const a = (await call(o, `/api/approvals/${encodeURIComponent(id)}`)) as ApprovalJson;
+        if (o.json) return void process.stdout.write(JSON.stringify(a) + '\n');
+        process.stdout.write(`${line(a)}\nrule ${a.rule}${a.deny_reason ? `\ndenied: ${a.deny_reason}` : ''}\nvotes: ${a.votes.map((v) => `${v.approver} ${v.decision}`).join(', ') || 'none'}\n\n${a.masked_body ?? '(no body)'}\n`);
+      }),
+    );
+
+  for (const action of ['approve', 'deny'] as const) {
+    withApi(approvals.command(action).description(action === 'approve' ? 'Approve a held call.' : 'Deny a held call (a reason is required).').argument('<id>'))
+      .option('--reason <text>', action === 'deny' ? 'why (shown to the agent)' : 'optional note for the audit trail')
+      .action((id: string, o: ApiOptions & { reason?: string }) =>
+        run(async () => {
+          const a = (await call(o, `/api/approvals/${encodeURIComponent(id)}/${action}`, { method: 'POST', body: { reason: o.reason ?? '' } })) as ApprovalJson;
+          process.stdout.write(o.json ? JSON.stringify(a) + '\n' : `${action === 'approve' ? 'approved' : 'denied'}: ${line(a)}\n`);
+        }),
+      );
+  }
+  return approvals;
+}
