@@ -44,8 +44,10 @@ const checks: readonly { name: RegExp; check: Check }[] = [
   { name: SSN_NAME, check: (v) => (ssnValid(v) ? whole('us_ssn', v) : undefined) },
 ];
 
-/** Words a key must contain for any field rule to apply: a cheap gate before the per-key work. */
-export const FIELD_KEYWORDS = ['key', 'pass', 'pwd', 'secret', 'token', 'credential', 'authorization', 'phone', 'mobile', 'cell', 'tel', 'fax', 'ssn', 'social'];
+/** Every (lower-cased) member name some rule matches ends with one of these: a cheap gate before per-key work. */
+export const FIELD_NAME_ENDINGS = ['key', 'password', 'passwd', 'passphrase', 'pwd', 'secret', 'token', 'credential', 'credentials', 'authorization', 'phone', 'number', 'mobile', 'cell', 'tel', 'fax', 'ssn', 'security'];
+/** The same, as they appear at the end of a raw member name (`…key"`), for the keyword prefilter. */
+export const FIELD_GATE_KEYWORDS = FIELD_NAME_ENDINGS.map((k) => `${k}"`);
 
 /**
  * The field checks that apply to a (normalised) key name, or undefined when the name says nothing.

@@ -1,7 +1,9 @@
 import type { MaskingConfig } from '../config/sections/masking.js';
 import { bodyKind, sniffKind } from './content-type.js';
 import { builtinDetectors, customDetector } from './detectors/index.js';
+import { FIELD_GATE_KEYWORDS } from './fields.js';
 import { parseAllowPath } from './paths.js';
+import { createPrefilter } from './prefilter.js';
 import { applySpans, createReplacer, summarize, toRedactions, toSpans } from './redact.js';
 import { lazyLower, scanSegments } from './scan.js';
 import { jsonDocument, textDocument, type AllowPaths, type Document } from './segments.js';
@@ -20,10 +22,13 @@ export function createMasker(config: MaskerOptions): Masker {
   const replace = createReplacer(config.style, config.hmac_key);
   const maxDepth = config.max_depth;
 
+  const keywordsIn = createPrefilter([...detectors.flatMap((d) => d.keywords), ...FIELD_GATE_KEYWORDS]);
+
   const spansOf = (doc: Document): Span[] => {
-    const lower = lazyLower(doc.text);
-    const candidates = scanSegments(doc, detectors, lower);
-    candidates.push(...doc.fieldHits(lower));
+    const lower = lazyLower(doc.views[0]!.text);
+    const seen = keywordsIn(lower());
+    const candidates = scanSegments(doc, detectors, keywordsIn, seen);
+    candidates.push(...doc.fieldHits(seen, lower));
     return toSpans(doc, candidates);
   };
 

@@ -1,10 +1,14 @@
 import type { Detector, MatchContext } from './types.js';
 
-/** Text to scan: segments (JSON string values, or one whole text) joined by NUL, which no detector crosses. */
-export interface SegmentedText {
+/** One text the detectors run over, and the way from a match to the segment (JSON string) that holds it. */
+export interface ScanView {
   readonly text: string;
-  /** Offset of each segment in `text`, ascending. */
-  readonly segStart: readonly number[];
+  /** The segment wholly holding `[index, index + length)` and its start in `text`; undefined when none does. */
+  locate(index: number, length: number): { readonly seg: number; readonly base: number } | undefined;
+}
+
+export interface Scannable {
+  readonly views: readonly ScanView[];
   /** Normalised nearest member name of a segment, for validators. */
   keyOf(seg: number): string | undefined;
 }
@@ -18,37 +22,38 @@ export interface Candidate {
   readonly priority: number;
 }
 
-/** Index of the segment holding joined offset `pos`. */
-export function segmentAt(segStart: readonly number[], pos: number): number {
+/** Largest i with starts[i] <= pos, or -1. */
+export function floorIndex(starts: readonly number[], pos: number): number {
   let lo = 0;
-  let hi = segStart.length - 1;
+  let hi = starts.length - 1;
+  if (hi < 0 || starts[0]! > pos) return -1;
   while (lo < hi) {
     const mid = (lo + hi + 1) >> 1;
-    if (segStart[mid]! <= pos) lo = mid;
+    if (starts[mid]! <= pos) lo = mid;
     else hi = mid - 1;
   }
   return lo;
 }
 
-/** Lower-cased text, computed at most once per scan (keyword prefilters and field gates share it). */
+/** Lower-cased text, computed at most once (keyword prefilters and field gates share it). */
 export function lazyLower(text: string): () => string {
   let lower: string | undefined;
   return () => (lower ??= text.toLowerCase());
 }
 
-export function anyKeyword(d: Detector, text: string, lower: () => string): boolean {
+/** Keywords (lower-cased) that occur in a text; see prefilter.ts. */
+export type KeywordsSeen = ReadonlySet<string>;
+
+export function anyKeyword(d: Detector, seen: KeywordsSeen): boolean {
   if (d.keywords.length === 0) return true;
-  const hay = d.keywordsIgnoreCase ? lower() : text;
-  for (const k of d.keywords) if (hay.includes(k)) return true;
+  for (const k of d.keywords) if (seen.has(k.toLowerCase())) return true;
   return false;
 }
 
-/** Runs every detector whose keywords occur, validates, and returns candidates in segment offsets. */
-export function scanSegments(input: SegmentedText, detectors: readonly Detector[], lower: () => string): Candidate[] {
-  const { text, segStart } = input;
-  const out: Candidate[] = [];
+function scanView(view: ScanView, input: Scannable, detectors: readonly Detector[], seen: KeywordsSeen, out: Candidate[]): void {
+  const { text } = view;
   for (const d of detectors) {
-    if (!anyKeyword(d, text, lower)) continue;
+    if (!anyKeyword(d, seen)) continue;
     const re = d.pattern;
     re.lastIndex = 0;
     let m: RegExpExecArray | null;
@@ -60,28 +65,35 @@ export function scanSegments(input: SegmentedText, detectors: readonly Detector[
       }
       let index = m.index;
       let secret = whole;
-      if (m.length > 1) {
+      if (d.leadingGroup && m.indices?.[1]) {
+        index = m.indices[1][0];
+        secret = text.slice(index, m.index + whole.length);
+      } else if (m.length > 1) {
         const last = m.length - 1;
         const g = m[last];
         if (g === undefined || g.length === 0) continue;
         index = re.hasIndices && m.indices?.[last] ? m.indices[last][0] : m.index + whole.length - g.length;
         secret = g;
       }
-      const seg = segmentAt(segStart, index);
-      const segEnd = seg + 1 < segStart.length ? segStart[seg + 1]! - 1 : text.length;
-      if (index + secret.length > segEnd) continue;
+      const at = view.locate(index, secret.length);
+      if (at === undefined) continue;
       let type = d.type;
       let length = secret.length;
       if (d.validate) {
-        const ctx: MatchContext = { match: whole, text, index, key: input.keyOf(seg) };
+        const ctx: MatchContext = { match: whole, text, index, key: input.keyOf(at.seg) };
         const verdict = d.validate(secret, ctx);
         if (verdict === false) continue;
         if (typeof verdict === 'string') type = verdict;
         else if (typeof verdict === 'object') length = Math.min(length, verdict.length);
       }
-      const base = segStart[seg]!;
-      out.push({ seg, from: index - base, to: index - base + length, type, priority: d.priority });
+      out.push({ seg: at.seg, from: index - at.base, to: index - at.base + length, type, priority: d.priority });
     }
   }
+}
+
+/** Runs every detector whose keywords occur in a view, validates, and returns candidates in segment offsets. */
+export function scanSegments(input: Scannable, detectors: readonly Detector[], keywordsIn: (lower: string) => KeywordsSeen, firstSeen: KeywordsSeen): Candidate[] {
+  const out: Candidate[] = [];
+  input.views.forEach((view, i) => scanView(view, input, detectors, i === 0 ? firstSeen : keywordsIn(view.text.toLowerCase()), out));
   return out;
 }

@@ -1,29 +1,29 @@
-import { fieldRuleFor, FIELD_KEYWORDS, normalizeKey } from './fields.js';
+import { FIELD_GATE_KEYWORDS, fieldRuleFor, normalizeKey } from './fields.js';
 import { decodeJsonString, rawOffsets } from './json-string.js';
-import { ESCAPED, IS_KEY, walkJson, type JsonStrings } from './json-walker.js';
+import { ESCAPED, IS_KEY, keyTokenOf, walkJson, type JsonStrings } from './json-walker.js';
 import { formatPath, matchesAllowPath, parseAllowPath, tokenPath } from './paths.js';
-import type { Candidate, SegmentedText } from './scan.js';
+import { floorIndex, type Candidate, type KeywordsSeen, type Scannable, type ScanView } from './scan.js';
 import type { FieldHit } from './types.js';
 
 /** A scannable view of a body plus the way back to raw offsets and to finding locations. */
-export interface Document extends SegmentedText {
+export interface Document extends Scannable {
   /** Raw range in the source of a range of segment `seg`. */
   rawRange(seg: number, from: number, to: number): [number, number];
   /** JSON path or `@offset`; `hidden` holds member names that were redacted themselves. */
   location(seg: number, rawStart: number, hidden: ReadonlySet<string>): string;
   /** Whether `seg` lies under an allow-listed path. */
   allowed(seg: number): boolean;
-  /** Field-rule (key-name) detections. */
-  fieldHits(lower: () => string): Candidate[];
+  /** Field-rule (key-name) detections; `seen` are the keywords of the first view, `lower` its lower-cased text. */
+  fieldHits(seen: KeywordsSeen, lower: () => string): Candidate[];
   /** Decoded text of a segment. */
   segText(seg: number): string;
   isKey(seg: number): boolean;
 }
 
 export function textDocument(src: string): Document {
+  const view: ScanView = { text: src, locate: () => ({ seg: 0, base: 0 }) };
   return {
-    text: src,
-    segStart: [0],
+    views: [view],
     keyOf: () => undefined,
     rawRange: (_seg, from, to) => [from, to],
     location: (_seg, rawStart) => `@${rawStart}`,
@@ -35,39 +35,70 @@ export function textDocument(src: string): Document {
 }
 
 export type AllowPaths = readonly ReturnType<typeof parseAllowPath>[];
+type Rule = (value: string, body: string) => FieldHit | undefined;
 
-/** Field priority by type: a key name is strong context, but validated patterns of the same type are equal. */
+/** Field priority by type: a key name is strong context for these. */
 const FIELD_PRIORITY: Record<string, number> = { gcp_service_account_key: 100, private_key: 90, datadog_api_key: 85, datadog_app_key: 85, aws_secret_access_key: 80 };
 
-export function jsonDocument(src: string, maxDepth: number, multi: boolean, allow: AllowPaths, fieldPriority = FIELD_PRIORITY): Document {
+/**
+ * Strings without escapes are scanned where they lie in the raw text (no copy); a match counts only
+ * when it lies inside one of them. Strings with escapes are decoded and scanned in a second view.
+ */
+export function jsonDocument(src: string, maxDepth: number, multi: boolean, allow: AllowPaths): Document {
   const strings: JsonStrings = walkJson(src, maxDepth, multi);
-  const { count, start, end, flags, keyTok } = strings;
-  const parts: string[] = new Array<string>(count);
-  for (let t = 0; t < count; t++) {
-    parts[t] = (flags[t]! & ESCAPED) !== 0 ? decodeJsonString(src, start[t]!, end[t]!) : src.slice(start[t]!, end[t]!);
+  const { count, start, end, flags } = strings;
+  const escapedTokens: number[] = [];
+  for (let t = 0; t < count; t++) if ((flags[t]! & ESCAPED) !== 0) escapedTokens.push(t);
+  const decoded = new Map<number, string>();
+  const segText = (t: number): string => {
+    if ((flags[t]! & ESCAPED) === 0) return src.slice(start[t]!, end[t]!);
+    let s = decoded.get(t);
+    if (s === undefined) decoded.set(t, (s = decodeJsonString(src, start[t]!, end[t]!)));
+    return s;
+  };
+  const rawView: ScanView = {
+    text: src,
+    locate(index, length) {
+      const t = floorIndex(start, index);
+      if (t < 0 || index + length > end[t]! || (flags[t]! & ESCAPED) !== 0) return undefined;
+      return { seg: t, base: start[t]! };
+    },
+  };
+  const views: ScanView[] = [rawView];
+  if (escapedTokens.length > 0) {
+    const parts = escapedTokens.map(segText);
+    const segStart: number[] = [];
+    let pos = 0;
+    for (const p of parts) {
+      segStart.push(pos);
+      pos += p.length + 1;
+    }
+    views.push({
+      text: parts.join('\0'),
+      locate(index, length) {
+        const i = floorIndex(segStart, index);
+        if (i < 0 || index + length > segStart[i]! + parts[i]!.length) return undefined;
+        return { seg: escapedTokens[i]!, base: segStart[i]! };
+      },
+    });
   }
-  const segStart: number[] = new Array<number>(count);
-  let pos = 0;
-  for (let t = 0; t < count; t++) {
-    segStart[t] = pos;
-    pos += parts[t]!.length + 1;
-  }
-  const text = parts.join('\0');
-  const normalized = new Map<number, string>();
+  const names = new Map<number, string>();
   const keyName = (kt: number): string => {
-    let k = normalized.get(kt);
-    if (k === undefined) normalized.set(kt, (k = normalizeKey(parts[kt]!)));
+    let k = names.get(kt);
+    if (k === undefined) names.set(kt, (k = normalizeKey(segText(kt))));
     return k;
   };
   const maps = new Map<number, Int32Array>();
   const allowedCache = new Map<number, boolean>();
-  const pathOf = (seg: number) => tokenPath(strings, seg, (t) => parts[t]!);
+  const pathOf = (seg: number) => tokenPath(strings, seg, segText);
 
   return {
-    text,
-    segStart: count > 0 ? segStart : [0],
-    keyOf: (seg) => (count > 0 && keyTok[seg]! >= 0 ? keyName(keyTok[seg]!) : undefined),
-    segText: (seg) => parts[seg] ?? '',
+    views,
+    keyOf(seg) {
+      const kt = keyTokenOf(strings, seg);
+      return kt >= 0 ? keyName(kt) : undefined;
+    },
+    segText,
     isKey: (seg) => (flags[seg]! & IS_KEY) !== 0,
     rawRange(seg, from, to) {
       const s = start[seg]!;
@@ -82,7 +113,7 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
       return multi ? `[${doc}]${p}` : p;
     },
     allowed(seg) {
-      if (allow.length === 0 || count === 0) return false;
+      if (allow.length === 0) return false;
       let ok = allowedCache.get(seg);
       if (ok === undefined) {
         const { path } = pathOf(seg);
@@ -91,25 +122,24 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
       }
       return ok;
     },
-    fieldHits(lower) {
+    fieldHits(seen, lower) {
       const out: Candidate[] = [];
+      if (!FIELD_GATE_KEYWORDS.some((k) => seen.has(k))) return out;
       const hay = lower();
-      if (!FIELD_KEYWORDS.some((k) => hay.includes(k))) return out;
-      const rules = new Map<number, ((v: string, body: string) => FieldHit | undefined) | undefined>();
-      const byName = new Map<string, ((v: string, body: string) => FieldHit | undefined) | undefined>();
+      const byName = new Map<string, Rule | undefined>();
+      const ruleOfKey: (Rule | undefined)[] = new Array<Rule | undefined>(count);
       for (let t = 0; t < count; t++) {
-        const kt = keyTok[t]!;
-        if (kt < 0) continue;
-        let rule = rules.get(kt);
-        if (!rules.has(kt)) {
-          const name = keyName(kt);
-          if (!byName.has(name)) byName.set(name, fieldRuleFor(name));
-          rule = byName.get(name);
-          rules.set(kt, rule);
-        }
+        if ((flags[t]! & IS_KEY) === 0) continue;
+        const raw = segText(t);
+        if (!byName.has(raw)) byName.set(raw, fieldRuleFor(normalizeKey(raw)));
+        ruleOfKey[t] = byName.get(raw);
+      }
+      for (let t = 0; t < count; t++) {
+        const kt = keyTokenOf(strings, t);
+        const rule = kt >= 0 ? ruleOfKey[kt] : undefined;
         if (!rule) continue;
-        const hit = rule(parts[t]!, hay);
-        if (hit) out.push({ seg: t, from: hit.from, to: hit.to, type: hit.type, priority: fieldPriority[hit.type] ?? 50 });
+        const hit = rule(segText(t), hay);
+        if (hit) out.push({ seg: t, from: hit.from, to: hit.to, type: hit.type, priority: FIELD_PRIORITY[hit.type] ?? 50 });
       }
       return out;
     },

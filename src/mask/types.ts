@@ -25,6 +25,8 @@ export interface Detector {
   /** Compare `keywords` against the lower-cased text. */
   readonly keywordsIgnoreCase?: boolean;
   readonly pattern: RegExp;
+  /** The secret starts where group 1 starts (a group inside a leading lookbehind; needs the `d` flag) and ends with the match. */
+  readonly leadingGroup?: true;
   /** false rejects the match; a string accepts it under that type name; `{ length }` accepts only that leading part (trailing words that were not part of it). */
   readonly validate?: (secret: string, ctx: MatchContext) => boolean | string | { readonly length: number };
 }

@@ -33,7 +33,7 @@ const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])';
 export const ipv4: Detector = {
   type: 'ipv4',
   priority: 20,
-  keywords: ['.'],
+  keywords: [],
   pattern: re(String.raw`(?<![0-9A-Za-z.])${OCTET}\.${OCTET}\.${OCTET}\.${OCTET}(?![0-9A-Za-z]|\.[0-9])`),
   validate: (ip) => ipv4Interesting(ip),
 };
@@ -41,8 +41,11 @@ export const ipv4: Detector = {
 export const ipv6: Detector = {
   type: 'ipv6',
   priority: 20,
-  keywords: [':'],
-  pattern: re(String.raw`(?<![0-9A-Za-z:.])[0-9A-Fa-f:]{2,39}(?![0-9A-Za-z:])`),
+  keywords: [],
+  // Anchored on its first colon (a literal V8 finds fast); the leading hex group sits in a lookbehind.
+  // Two colons up front (every IPv6 text form has them) keep hex words and `key:value` tags out.
+  pattern: re(String.raw`:(?<=(?<![0-9A-Za-z:.])([0-9A-Fa-f]{0,4}):)[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{0,35}(?![0-9A-Za-z:])`, 'gd'),
+  leadingGroup: true,
   validate: (s) => s.includes(':') && ipv6Valid(s) && s !== '::1',
 };
 
@@ -58,7 +61,10 @@ export const creditCard: Detector = {
   type: 'credit_card',
   priority: 40,
   keywords: [],
-  pattern: re(String.raw`(?<![0-9A-Za-z_.-])(?:[0-9][ -]?){12,18}[0-9](?![0-9A-Za-z_]|[.-][0-9])`),
+  // Bare runs of 15-16 digits, or the printed groupings (4-4-4-4[-3], 4-4-4-1..4, 4-6-4/5); not 19-digit ids.
+  pattern: re(
+    String.raw`(?<![0-9A-Za-z_.-])(?:[0-9]{15,16}|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,4}(?:[ -][0-9]{3})?|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5})(?![0-9A-Za-z_]|[.-][0-9])`,
+  ),
   validate: (candidate, ctx) => {
     if (!cardGroupsValid(candidate)) return false;
     const digits = candidate.replace(/[ -]/g, '');

@@ -6,6 +6,7 @@ import zlib from 'node:zlib';
 import t from 'tap';
 
 // Through a real process, as an operator runs it.
+t.setTimeout(180_000); // each case starts a Node process; a busy machine is slow to.
 const runner = new URL('./run-mask-cli.ts', import.meta.url).pathname;
 function mask(args: string[], input?: Buffer, env: Record<string, string> = {}) {
   const r = spawnSync(process.execPath, ['--import', 'tsx', runner, ...args], { input, env: { ...process.env, ...env } });
