@@ -91,8 +91,10 @@ async function main(): Promise<number> {
   if (proc && 'headersOnly' in proc) {
     rows.push(...comparisonRows('ext_proc headers peak', proc.headersOnly.peak));
     rows.push(...comparisonRows(`ext_proc headers @${settings.paced.totalRps} rps`, proc.headersOnly.paced, { latency: 'p50 <= 0.3' }));
-    rows.push(...comparisonRows('ext_proc 64 KiB body peak', proc.body64k.peak));
-    rows.push(...comparisonRows(`ext_proc 64 KiB body @${proc.body64k.pacedRps} rps`, proc.body64k.paced));
+    if ('peak' in proc.body64k) {
+      rows.push(...comparisonRows('ext_proc 64 KiB body peak', proc.body64k.peak));
+      rows.push(...comparisonRows(`ext_proc 64 KiB body @${proc.body64k.pacedRps} rps`, proc.body64k.paced));
+    }
   }
   rows.push(['cold start to ready ms', String(round(floor.coldStartMs, 0)), String(round(keyward.coldStartMs, 0)), (keyward.coldStartMs / floor.coldStartMs).toFixed(2), '']);
   const rssUnderLoad = Math.max(check?.keywardPeakRssMb ?? 0, proc && 'headersOnly' in proc ? proc.keywardPeakRssMb : 0);
@@ -117,6 +119,7 @@ async function main(): Promise<number> {
   process.stdout.write(`${renderTable(rows)}\n\n`);
   if (check) process.stdout.write(`Check: ${check.auditedCalls} audit rows committed for ${check.completedRequests} measured requests (warm-up requests are audited too).\n`);
   if (proc && 'skipped' in proc) process.stdout.write(`ext_proc: skipped (${proc.skipped}).\n`);
+  if (proc && 'body64k' in proc && 'skipped' in proc.body64k) process.stdout.write(`ext_proc 64 KiB body: skipped (${proc.body64k.skipped}).\n`);
   for (const x of extras) process.stdout.write(`${x.name}: ${x.skipped ? `skipped (${x.skipped})` : JSON.stringify(x.figures)}\n`);
   if (cpuProfDir) process.stdout.write(`CPU profile of the keyward process: ${cpuProfDir}\n`);
   process.stdout.write(`results: ${file}\n`);
