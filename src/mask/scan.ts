@@ -80,7 +80,7 @@ function scanView(view: ScanView, input: Scannable, detectors: readonly Detector
       let type = d.type;
       let length = secret.length;
       if (d.validate) {
-        const ctx: MatchContext = { match: whole, text, index, key: input.keyOf(at.seg) };
+        const ctx: MatchContext = { match: whole, groups: m, text, index, key: input.keyOf(at.seg) };
         const verdict = d.validate(secret, ctx);
         if (verdict === false) continue;
         if (typeof verdict === 'string') type = verdict;

@@ -4,6 +4,8 @@ import type { FindingSummary } from '../audit/events.js';
 export interface MatchContext {
   /** The whole regex match (context prefix included). */
   readonly match: string;
+  /** Its capture groups (index 0 is the whole match). */
+  readonly groups: readonly (string | undefined)[];
   /** The text being scanned (one segment: a decoded JSON string, or the whole text body). */
   readonly text: string;
   /** Offset of the secret in `text`. */

@@ -25,7 +25,8 @@ export const urlPassword: Detector = {
   type: 'url_password',
   priority: 60,
   keywords: ['://'],
-  pattern: re(String.raw`(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,20}:\\?/\\?/[^ \t\r\n\x00:/?#@"'<>\\]{0,128}:([^ \t\r\n\x00:/?#@"'<>\\]{1,256})(?=@)`),
+  // Anchored on `://`; the scheme is checked by a lookbehind. (Escaped `:\/\/` in JSON is decoded before scanning.)
+  pattern: re(String.raw`:\/\/(?<=(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,20}:\/\/)[^ \t\r\n\x00:/?#@"'<>\\]{0,128}:([^ \t\r\n\x00:/?#@"'<>\\]{1,256})(?=@)`),
   validate: (secret) => !isPlaceholder(secret),
 };
 
@@ -55,14 +56,13 @@ export function namedSecretType(name: string): 'password' | 'generic_secret' {
 const SEP_REQUIRED = String.raw`\\{0,3}["']?[ \t]{0,3}[:=][ \t]{0,3}\\{0,3}["']?`;
 /** A value runs to the next blank, quote, or query/list delimiter. */
 const KV_VALUE = String.raw`[^ \t\r\n\x00"'\\&,;<>?]`;
-// R2: a name may only start right after a character that cannot be part of a value, so no run of
-// value characters (`token=token=token=…`) is rescanned from inside.
-const kvPattern = re(String.raw`(?<!${KV_VALUE})((?:[A-Za-z0-9_.-]{0,40}[_.-])?(?:${SECRET_NAME}))${SEP_REQUIRED}(${KV_VALUE}{1,4096})(?!${KV_VALUE})`, 'gi');
-
-function kvName(match: string): string {
-  const m = /^[A-Za-z0-9_.-]+/.exec(match);
-  return m ? m[0] : '';
-}
+// Anchored on the secret word itself (literals V8 finds fast); a lookbehind then reads the whole name
+// (group 1) and, R2, accepts it only right after a character that cannot be part of a value, so no run
+// of value characters (`token=token=token=…`) is rescanned from inside.
+const kvPattern = re(
+  String.raw`(?:${SECRET_NAME})(?<=(?<!${KV_VALUE})((?:[A-Za-z0-9_.-]{0,40}[_.-])?(?:${SECRET_NAME})))${SEP_REQUIRED}(${KV_VALUE}{1,4096})(?!${KV_VALUE})`,
+  'gi',
+);
 
 /** `password=…`, `"token": "…"`, `client_secret: …` in text: named values that pass the entropy check. */
 export const namedSecret: Detector = {
@@ -72,7 +72,7 @@ export const namedSecret: Detector = {
   keywordsIgnoreCase: true,
   pattern: kvPattern,
   validate: (secret, ctx) => {
-    const name = kvName(ctx.match);
+    const name = ctx.groups[1] ?? '';
     return namedSecretValid(name, secret) && namedSecretType(name);
   },
 };

@@ -19,7 +19,9 @@ export const email: Detector = {
   type: 'email',
   priority: 30,
   keywords: ['@'],
-  pattern: re(String.raw`(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])`),
+  // Anchored on `@` (found fast); the local part is group 1 inside a leading lookbehind.
+  pattern: re(String.raw`@(?<=(?<![A-Za-z0-9._%+-])([A-Za-z0-9._%+-]{1,64})@)[A-Za-z0-9.-]{1,253}\.[A-Za-z]{2,24}(?![A-Za-z0-9-])`, 'gd'),
+  leadingGroup: true,
   validate: (address, ctx) => {
     if (FILE_TLD.test(address.slice(address.lastIndexOf('.') + 1))) return false;
     // `scheme://user:password@host` belongs to url_password; the host is not an address.
