@@ -37,11 +37,14 @@ export function externalProcessorService(newStream: ProcessorFactory, log: Logge
       const processor = newStream();
       let metadata: ReturnType<typeof metadataFrom> = {};
       let queue: Promise<void> = Promise.resolve();
-      let open = true;
+      // Envoy (or a client) may half-close right after its last message: everything received is
+      // still answered. Only a reset or an error stops answering.
+      let reset = false;
+      let ended = false;
       call.on('data', (req: ProcessingRequest__Output) => {
         queue = queue.then(async () => {
           const phase = req.request;
-          if (!phase || !open) return;
+          if (!phase || reset) return;
           if (req.metadata_context) {
             const incoming = metadataFrom(req.metadata_context);
             if (Object.keys(incoming).length > 0) metadata = incoming;
@@ -53,17 +56,18 @@ export function externalProcessorService(newStream: ProcessorFactory, log: Logge
             log.error({ err_name: e instanceof Error ? e.name : typeof e, phase }, 'ext_proc phase crashed');
             answer = INTERNAL;
           }
-          if (open && !call.cancelled) call.write(responseFor(phase, answer));
+          if (!reset && !call.cancelled) call.write(responseFor(phase, answer));
         });
       });
-      const finish = () => {
-        if (!open) return;
-        open = false;
-        queue.finally(() => call.end());
-      };
-      call.on('end', finish);
-      call.on('error', () => (open = false));
-      call.on('cancelled', () => (open = false));
+      call.on('end', () => {
+        if (ended) return;
+        ended = true;
+        void queue.finally(() => {
+          if (!reset) call.end();
+        });
+      });
+      call.on('error', () => (reset = true));
+      call.on('cancelled', () => (reset = true));
     },
   };
   return {

@@ -239,8 +239,9 @@ export async function startRig(options: {
   const other = await startUpstream();
   const door = await startFrontDoor({
     listen: '127.0.0.1:0',
-    extAuthz: { ...extAuthzDefaults(authz.address), ...options.extAuthz },
-    ...(proc ? { extProc: { ...extProcDefaults(proc.address), ...options.extProc } } : {}),
+    // Envoy's 200 ms defaults are too tight for a loaded CI machine; tests of timeouts set their own.
+    extAuthz: { ...extAuthzDefaults(authz.address), timeoutMs: 5_000, ...options.extAuthz },
+    ...(proc ? { extProc: { ...extProcDefaults(proc.address), messageTimeoutMs: 5_000, ...options.extProc } } : {}),
     clusters: { main: { url: upstream.url, hostRewrite: 'main.upstream' }, other: { url: other.url, hostRewrite: 'other.upstream' } },
     clusterHeader: CLUSTER_HEADER,
   });
