@@ -6,10 +6,13 @@ import { identityFromClaims } from './claims.js';
 import { fromJoseError } from './jose-errors.js';
 import { createKeySources, type KeySourceOptions } from './key-sources.js';
 import type { Identity } from './types.js';
+import { createVerifiedTokenCache } from './verified-cache.js';
 
 export interface IdentityVerifierOptions extends KeySourceOptions {
   /** Clock seam for tests. */
   now?: () => Date;
+  /** How long a verified token is trusted before its signature is checked again (default 60 s; 0 disables). */
+  verifiedCacheMs?: number;
 }
 
 /**
@@ -19,9 +22,13 @@ export interface IdentityVerifierOptions extends KeySourceOptions {
 export function createIdentityVerifier(options: IdentityVerifierOptions = {}) {
   const keysFor = createKeySources(options);
   const now = options.now ?? (() => new Date());
+  const cacheMs = options.verifiedCacheMs ?? 60_000;
+  const cache = cacheMs > 0 ? createVerifiedTokenCache({ maxAgeMs: cacheMs }) : null;
 
   return async function verifyAuthorization(authorization: string | undefined, issuers: readonly IssuerConfig[]): Promise<Identity> {
     const token = extractBearer(authorization);
+    const cached = cache?.get(token, issuers, now().getTime());
+    if (cached) return cached;
     const { claims } = inspectToken(token);
     const issuer = issuers.find((i) => i.issuer === claims.iss);
     if (!issuer) throw new KeywardError('token_issuer_unknown');
@@ -35,7 +42,9 @@ export function createIdentityVerifier(options: IdentityVerifierOptions = {}) {
         requiredClaims: ['exp'],
         currentDate: now(),
       });
-      return identityFromClaims(issuer, payload);
+      const identity = identityFromClaims(issuer, payload);
+      cache?.set(token, { identity, issuer, exp: payload.exp!, nbf: payload.nbf ?? 0, iat: payload.iat }, now().getTime());
+      return identity;
     } catch (e) {
       throw fromJoseError(e);
     }
