@@ -70,6 +70,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
   let tail: ChainHead | null = null;
   const inFlight = new Set<Promise<void>>();
   let delayTimer: NodeJS.Timeout | null = null;
+  let immediate: NodeJS.Immediate | null = null;
   let closed = false;
   const stats = { batches: 0, rows: 0, failedBatches: 0 };
 
@@ -108,6 +109,9 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
   function schedule(): void {
     if (queue.length === 0) return;
     if (queue.length >= batchSize || closed) pump();
+    // Nothing committing: go now (after this turn, so events recorded together share a batch).
+    // Something committing: gather what arrives meanwhile, up to batch_delay.
+    else if (inFlight.size === 0) immediate ??= setImmediate(pump);
     else if (!delayTimer) delayTimer = setTimeout(pump, options.batchDelayMs);
   }
 
@@ -118,6 +122,8 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
   function pump(): void {
     if (delayTimer) clearTimeout(delayTimer);
     delayTimer = null;
+    if (immediate) clearImmediate(immediate);
+    immediate = null;
     while (queue.length > 0 && inFlight.size < pipeline && (tail !== null || inFlight.size === 0)) {
       // Events whose caller already gave up are not written: the call was refused.
       const batch = queue.splice(0, maxBatchRows).filter((w) => !w.settled);
