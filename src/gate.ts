@@ -14,6 +14,8 @@ import { createProcessorFactory } from './proc/processor.js';
 import { startGrpcServer, type GrpcEndpoint } from './envoy/grpc-server.js';
 import { createIdentityVerifier, type IdentityVerifierOptions } from './identity/verify.js';
 import { createLogger } from './telemetry/logger.js';
+import { createMetrics, type Metrics } from './telemetry/metrics.js';
+import { createTracing } from './telemetry/tracing.js';
 import { createApprovalHold } from './approvals/hold.js';
 import { approvalsHandler } from './approvals/http.js';
 import { createApprovalListener, type ApprovalListener } from './approvals/listener.js';
@@ -33,6 +35,8 @@ export interface GateOptions {
   approvals?: ApprovalGate;
   /** Extra admin routes. */
   adminHandlers?: AdminHandler[];
+  /** Metrics registry (tests pass their own to read it). */
+  metrics?: Metrics;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -42,6 +46,7 @@ export interface Gate {
   readonly adminUrl: string;
   readonly config: ConfigStore<Runtime>;
   readonly log: Logger;
+  readonly metrics: Metrics;
   readonly database: Database | null;
   /** Present when a database is: approvals need one. */
   readonly approvals: { store: ApprovalStore; listener: ApprovalListener; notifier: ApprovalNotifier } | null;
@@ -52,6 +57,7 @@ export interface Gate {
 /** Wires the parts of one keyward replica together. Nothing here decides anything. */
 export async function startGate(options: GateOptions): Promise<Gate> {
   let secrets: readonly string[] = [];
+  const metrics = options.metrics ?? createMetrics();
   let level = 'info';
   const log = createLogger({ level, secrets: () => secrets, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const config = createConfigStore<Runtime>({
@@ -63,7 +69,9 @@ export async function startGate(options: GateOptions): Promise<Gate> {
       secrets = [...cfg.secrets, ...cfg.connections.flatMap((c) => [c.api_key, c.app_key ?? ''])];
       log.level = cfg.logging.level;
     },
+    onReload: (ok) => metrics.configReloads.inc({ outcome: ok ? 'ok' : 'failed' }),
   });
+  const tracing = createTracing(config.current().config.telemetry, { secrets: () => secrets });
   const first = config.current().config;
   secrets = [...first.secrets, ...first.connections.flatMap((c) => [c.api_key, c.app_key ?? ''])];
   level = first.logging.level;
@@ -80,9 +88,17 @@ export async function startGate(options: GateOptions): Promise<Gate> {
       commitDeadlineMs: first.audit.commit_deadline,
       writer: first.audit.writer ?? `${hostname()}-${process.pid}`,
       log,
+      onBatch: (rows, seconds, ok) => {
+        metrics.auditBatchSize.observe(rows);
+        metrics.auditCommitLatency.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);
+      },
     });
+  if ('queueDepth' in audit && typeof audit.queueDepth === 'function') {
+    const depth = audit.queueDepth as () => number;
+    metrics.auditQueueDepthFrom(() => depth());
+  }
 
-  const verify = createIdentityVerifier(options.identity);
+  const verify = createIdentityVerifier({ ...options.identity, onJwksFetch: (ok) => metrics.jwksFetches.inc({ outcome: ok ? 'ok' : 'failed' }) });
   const listen = { ...first.listen, ...options.listen };
   let adminUrl = '';
   const approvals = database
@@ -94,21 +110,23 @@ export async function startGate(options: GateOptions): Promise<Gate> {
       })()
     : null;
   const hold = approvals
-    ? createApprovalHold({ ...approvals, log, publicUrl: () => config.current().config.approvals.public_url ?? adminUrl })
+    ? createApprovalHold({ ...approvals, log, metrics, publicUrl: () => config.current().config.approvals.public_url ?? adminUrl })
     : undefined;
   const check = createAuthorizer({
     runtime: () => config.current(),
     verify,
     audit,
     log,
+    metrics,
+    tracing,
     ...(options.approvals ? { approvals: options.approvals } : hold ? { approvals: hold } : {}),
   });
   const authz: GrpcEndpoint = await startGrpcServer(listen.authz, [authorizationService(check, log)]);
-  const processors = createProcessorFactory({ runtime: () => config.current(), audit, log });
-  const proc: GrpcEndpoint = await startGrpcServer(listen.proc, [externalProcessorService(processors, log)]);
+  const processors = createProcessorFactory({ runtime: () => config.current(), audit, log, metrics });
+  const proc: GrpcEndpoint = await startGrpcServer(listen.proc, [externalProcessorService(processors, log, { metrics, tracing })]);
   const admin: AdminServer = await startAdminServer({
     listen: listen.admin,
-    handlers: [...(options.adminHandlers ?? []), ...(approvals ? [approvalsHandler({ ...approvals, verify, runtime: () => config.current() })] : [])],
+    handlers: [...(options.adminHandlers ?? []), ...(first.telemetry.metrics ? [metrics.adminHandler()] : []), ...(approvals ? [approvalsHandler({ ...approvals, verify, runtime: () => config.current() })] : [])],
     ready: async () => {
       const checks: Record<string, string> = { config: config.current().config.version };
       let ok = true;
@@ -136,6 +154,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
     adminUrl: admin.url,
     config,
     log,
+    metrics,
     database,
     approvals,
     async stop() {
@@ -144,6 +163,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
       await Promise.all([authz.shutdown(), proc.shutdown()]);
       await approvals?.listener.close();
       await approvals?.notifier.idle();
+      await tracing.shutdown();
       await audit.close();
       await admin.close();
       if (database && !options.database) await database.close();

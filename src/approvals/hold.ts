@@ -3,6 +3,7 @@ import type { ApprovalGate } from '../authz/check.js';
 import { KeywardError } from '../errors.js';
 import { redactedPath } from '../policy/request-path.js';
 import { sha256Hex } from '../proc/body.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import type { ApprovalListener } from './listener.js';
 import type { ApprovalNotifier } from './notify.js';
 import { approvalFingerprint } from './rules.js';
@@ -13,6 +14,7 @@ export interface HoldDeps {
   readonly listener: ApprovalListener;
   readonly notifier: ApprovalNotifier;
   readonly log: Logger;
+  readonly metrics?: Metrics;
   /** Base URL approvers use (approvals.public_url, else the admin listener). */
   readonly publicUrl: () => string;
 }
@@ -57,23 +59,38 @@ export function createApprovalHold(deps: HoldDeps): ApprovalGate {
       });
 
     let { approval, created } = await open();
-    if (created) deps.notifier.requested(approval, approveUrl(approval));
-    const deadline = Date.now() + settings.hold;
+    const requested = (a: ApprovalRecord) => {
+      deps.metrics?.approvals.inc({ state: 'requested' });
+      deps.notifier.requested(a, approveUrl(a));
+    };
+    if (created) requested(approval);
+    const started = Date.now();
+    const deadline = started + settings.hold;
+    const ended = (state: 'approved' | 'rejected' | 'expired') => {
+      deps.metrics?.approvals.inc({ state });
+      deps.metrics?.approvalWait.observe({ state }, (Date.now() - started) / 1000);
+    };
     for (;;) {
       switch (approval.status) {
         case 'approved':
-          if (await deps.store.consume(approval.id, doc.requestId)) return { approvalId: approval.id };
+          if (await deps.store.consume(approval.id, doc.requestId)) {
+            ended('approved');
+            return { approvalId: approval.id };
+          }
           // Another retry used it first: this call needs an approval of its own.
           ({ approval, created } = await open());
-          if (created) deps.notifier.requested(approval, approveUrl(approval));
+          if (created) requested(approval);
           continue;
         case 'denied':
+          ended('rejected');
           throw new KeywardError('approval_denied', undefined, { error: { approval_id: approval.id, reason: approval.deny_reason ?? '' } });
         case 'expired':
           await deps.store.markExpired(approval);
+          ended('expired');
           throw new KeywardError('approval_expired', undefined, { error: { approval_id: approval.id } });
         case 'consumed':
           ({ approval, created } = await open());
+          if (created) requested(approval);
           continue;
         case 'pending': {
           const left = deadline - Date.now();

@@ -32,6 +32,8 @@ export interface PostgresAuditSinkOptions {
   readonly now?: () => Date;
   /** End the pool on close() (when the sink owns it). Default false. */
   readonly endPoolOnClose?: boolean;
+  /** Called after every group commit attempt (metrics). */
+  readonly onBatch?: (rows: number, seconds: number, ok: boolean) => void;
 }
 
 export interface AuditSinkStats {
@@ -44,6 +46,8 @@ export interface PostgresAuditSink extends AuditSink {
   /** Calls, payloads and approval steps. Resolves after COMMIT; rejects `audit_unavailable` otherwise. */
   record(event: RecordableEvent): Promise<void>;
   stats(): AuditSinkStats;
+  /** Events waiting for a group commit. */
+  queueDepth(): number;
 }
 
 interface Waiter {
@@ -144,6 +148,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
 
   async function runBatch(batch: readonly Waiter[], chained: ReturnType<typeof chainRows> | null): Promise<void> {
     const deadlineAt = Math.max(...batch.map((w) => w.deadlineAt));
+    const started = performance.now();
     try {
       let attempt = chained;
       for (;;) {
@@ -159,9 +164,11 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
       }
       stats.batches += 1;
       stats.rows += batch.length;
+      options.onBatch?.(batch.length, (performance.now() - started) / 1000, true);
       for (const w of batch) w.resolve();
     } catch (e) {
       stats.failedBatches += 1;
+      options.onBatch?.(batch.length, (performance.now() - started) / 1000, false);
       const code = (e as { code?: string }).code;
       log?.error({ writer, rows: batch.length, code: typeof code === 'string' ? code : 'error' }, 'audit batch not committed');
       for (const w of batch) w.reject(unavailable(e instanceof StaleHead ? 'chain head moved' : 'batch failed'));
@@ -214,6 +221,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
   return {
     record,
     stats: () => ({ ...stats }),
+    queueDepth: () => queue.length,
     async close() {
       closed = true;
       pump();

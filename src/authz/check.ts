@@ -8,6 +8,8 @@ import type { IdentityVerifier } from '../identity/verify.js';
 import { selectConnection } from '../policy/connection.js';
 import { KEY_QUERY_PARAMS, redactedPath } from '../policy/request-path.js';
 import type { Runtime } from '../runtime.js';
+import { NO_CODE, type Metrics } from '../telemetry/metrics.js';
+import type { TelemetrySpan, Tracing } from '../telemetry/tracing.js';
 import type { AllowOutcome, CheckDocument, CheckInput, CheckOutcome, DenyOutcome } from './types.js';
 
 /** Headers that must never travel upstream: agent-supplied Datadog keys and the agent's own token. */
@@ -16,7 +18,7 @@ export const CONNECTION_HEADER = 'x-keyward-connection';
 export const REQUEST_ID_HEADER = 'x-keyward-request-id';
 
 /** What a require_approval decision turns into; the approvals capability plugs in here. */
-export type ApprovalGate = (doc: Readonly<CheckDocument>, settings: ApprovalSettings) => Promise<{ approvalId: string }>;
+export type ApprovalGate = (doc: Readonly<CheckDocument>, settings: ApprovalSettings, runtime: Runtime) => Promise<{ approvalId: string }>;
 
 export interface AuthorizerDeps {
   readonly runtime: () => Runtime | undefined;
@@ -24,6 +26,8 @@ export interface AuthorizerDeps {
   readonly audit: AuditSink;
   readonly log: Logger;
   readonly approvals?: ApprovalGate;
+  readonly metrics?: Metrics;
+  readonly tracing?: Tracing;
   readonly newRequestId?: () => string;
   readonly now?: () => number;
 }
@@ -42,9 +46,12 @@ export function createAuthorizer(deps: AuthorizerDeps) {
   const newRequestId = deps.newRequestId ?? randomUUID;
   const now = deps.now ?? (() => performance.now());
   const approvals = deps.approvals ?? refuseApproval;
+  const spans = new WeakMap<CheckDocument, TelemetrySpan>();
 
   return async function check(input: CheckInput): Promise<CheckOutcome> {
     const doc: CheckDocument = { input, requestId: newRequestId(), startedAt: now() };
+    const span = deps.tracing?.startCheckSpan(input.headers.traceparent, { request_id: doc.requestId, method: input.method });
+    if (span) spans.set(doc, span);
     const runtime = deps.runtime();
     if (!runtime) return deny(doc, 'config_unavailable', null);
     try {
@@ -71,7 +78,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
       // approval
       if (decision.action === 'require_approval') {
         if (input.bodyPartial) throw new KeywardError('body_partial');
-        doc.approvalId = (await approvals(doc, decision.approval!)).approvalId;
+        doc.approvalId = (await approvals(doc, decision.approval!, runtime)).approvalId;
       }
       // audit: the call is forwarded only once its row is committed
       try {
@@ -128,6 +135,13 @@ export function createAuthorizer(deps: AuthorizerDeps) {
   }
 
   function logDecision(doc: CheckDocument, decision: Decision, code: ErrorCode | null, detail?: string) {
+    const latencyMs = now() - doc.startedAt;
+    const cls = doc.operationClass ?? 'none';
+    const rule = doc.decision?.rule ?? 'none';
+    deps.metrics?.decisions.inc({ class: cls, decision, rule, code: code ?? NO_CODE });
+    deps.metrics?.checkLatency.observe({ decision }, latencyMs / 1000);
+    spans.get(doc)?.end({ subject: doc.identity?.subject, connection: doc.connection?.name, class: cls, decision, rule, ...(code ? { code } : {}) });
+    spans.delete(doc);
     deps.log.info(
       {
         request_id: doc.requestId,
@@ -142,7 +156,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
         decision,
         code: code ?? undefined,
         detail,
-        latency_ms: round(now() - doc.startedAt),
+        latency_ms: round(latencyMs),
       },
       'check',
     );

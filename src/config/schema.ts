@@ -4,6 +4,7 @@ import { DATADOG_SITES } from './sites.js';
 import { maskingSection } from './sections/masking.js';
 import { auditSection, databaseSection } from './sections/audit.js';
 import { approvalWindow, approvalsSection } from './sections/approvals.js';
+import { telemetrySection } from './sections/telemetry.js';
 
 /**
  * The one schema of keyward's YAML configuration. Every key is documented here and in README.md
@@ -175,6 +176,7 @@ export const configSchema = z
     policy: policySection.prefault({}),
     masking: maskingSection.prefault({}),
     approvals: approvalsSection.prefault({}),
+    telemetry: telemetrySection.prefault({}),
     logging: loggingSection.prefault({}),
   })
   .strict()

@@ -6,6 +6,8 @@ import type { PhaseAnswer, StreamProcessor } from '../proc/types.js';
 import type { ExternalProcessorHandlers } from './generated/envoy/service/ext_proc/v3/ExternalProcessor.js';
 import type { ProcessingRequest__Output } from './generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
 import { envoyProtos } from './protos.js';
+import type { Metrics } from '../telemetry/metrics.js';
+import type { ProcStreamSpan, Tracing } from '../telemetry/tracing.js';
 import { headersFromMap, metadataFrom, responseFor, type ProcPhase } from './proc-translate.js';
 
 export const PROC_SERVICE_NAME = 'envoy.service.ext_proc.v3.ExternalProcessor';
@@ -31,10 +33,11 @@ async function dispatch(p: StreamProcessor, phase: ProcPhase, req: ProcessingReq
  * The ext_proc gRPC service: one processor per stream, messages handled strictly in order, exactly
  * one response per message. The metadata context arrives with the first message and is kept.
  */
-export function externalProcessorService(newStream: ProcessorFactory, log: Logger) {
+export function externalProcessorService(newStream: ProcessorFactory, log: Logger, telemetry: { metrics?: Metrics; tracing?: Tracing } = {}) {
   const handlers: ExternalProcessorHandlers = {
     Process(call) {
       const processor = newStream();
+      let span: ProcStreamSpan | undefined;
       let metadata: ReturnType<typeof metadataFrom> = {};
       let queue: Promise<void> = Promise.resolve();
       // Envoy (or a client) may half-close right after its last message: everything received is
@@ -49,6 +52,12 @@ export function externalProcessorService(newStream: ProcessorFactory, log: Logge
             const incoming = metadataFrom(req.metadata_context);
             if (Object.keys(incoming).length > 0) metadata = incoming;
           }
+          if (phase === 'request_headers' && telemetry.tracing?.enabled) {
+            const headers = headersFromMap(req.request_headers?.headers);
+            span = telemetry.tracing.startProcSpan(headers.get('traceparent'), {});
+          }
+          const timer = telemetry.metrics?.procLatency.startTimer({ phase });
+          const started = performance.now();
           let answer: PhaseAnswer;
           try {
             answer = await dispatch(processor, phase, req, metadata);
@@ -56,6 +65,8 @@ export function externalProcessorService(newStream: ProcessorFactory, log: Logge
             log.error({ err_name: e instanceof Error ? e.name : typeof e, phase }, 'ext_proc phase crashed');
             answer = INTERNAL;
           }
+          timer?.();
+          span?.phase(phase, { duration_ms: performance.now() - started, ...(answer.kind === 'immediate' ? { code: answer.details } : {}) });
           if (!reset && !call.cancelled) call.write(responseFor(phase, answer));
         });
       });
@@ -63,6 +74,7 @@ export function externalProcessorService(newStream: ProcessorFactory, log: Logge
         if (ended) return;
         ended = true;
         void queue.finally(() => {
+          span?.end();
           if (!reset) call.end();
         });
       });

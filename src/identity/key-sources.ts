@@ -1,10 +1,12 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
 import { KeywardError } from '../errors.js';
 import type { IssuerConfig } from '../config/schema.js';
 
 export interface KeySourceOptions {
   /** After a failed discovery, wait this long before asking the issuer again. */
   discoveryRetryMs?: number;
+  /** Told about every key set fetch (metrics). */
+  onJwksFetch?: (ok: boolean) => void;
 }
 
 /**
@@ -25,6 +27,17 @@ export function createKeySources(options: KeySourceOptions = {}) {
         cacheMaxAge: issuer.jwks_cache_max_age,
         cooldownDuration: issuer.jwks_cooldown,
         timeoutDuration: issuer.jwks_timeout,
+        [customFetch]: (url, init) =>
+          fetch(url, init).then(
+            (res) => {
+              options.onJwksFetch?.(res.ok);
+              return res;
+            },
+            (e: unknown) => {
+              options.onJwksFetch?.(false);
+              throw e;
+            },
+          ),
       });
       sets.set(cacheKey, set);
     }

@@ -7,6 +7,7 @@ import { ERRORS, errorBody, isKeywardError, type ErrorCode } from '../errors.js'
 import { planKeyInjection } from '../inject/keys.js';
 import { routeFor } from '../inject/routing.js';
 import type { Runtime } from '../runtime.js';
+import type { Metrics } from '../telemetry/metrics.js';
 import { maskBody, sha256Hex } from './body.js';
 import { readCallContext } from './context.js';
 import { PASS, type BodyMessage, type HeadersMessage, type ImmediateAnswer, type PhaseAnswer, type StreamProcessor } from './types.js';
@@ -24,6 +25,7 @@ export interface ProcessorDeps {
   readonly runtime: () => Runtime;
   readonly audit: AuditSink;
   readonly log: Logger;
+  readonly metrics?: Metrics;
   readonly now?: () => number;
 }
 
@@ -126,6 +128,8 @@ export function createProcessorFactory(deps: ProcessorDeps) {
         return refuse('audit_unavailable', s.context.request_id);
       }
       logBody(s, direction, masked.findings, null);
+      for (const f of masked.findings) deps.metrics?.maskFindings.inc({ type: f.type, direction }, f.count);
+      if (masked.changed) deps.metrics?.bytesMasked.inc({ direction }, raw.length);
       if (!masked.changed) return PASS;
       return { kind: 'continue', body: masked.wire, headers: { set: [['content-length', String(masked.wire.length)]], remove: [] } };
     }

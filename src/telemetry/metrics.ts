@@ -37,7 +37,7 @@ export interface Metrics {
   readonly approvalWait: Histogram<'state'>;
   /** Masking findings by detector type and body direction (request|response). */
   readonly maskFindings: Counter<'type' | 'direction'>;
-  /** Bytes of body text replaced by masking, by direction. */
+  /** Bytes of bodies (as received) that masking rewrote, by direction. */
   readonly bytesMasked: Counter<'direction'>;
   /** Rows per audit group commit. */
   readonly auditBatchSize: Histogram<string>;
@@ -76,7 +76,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     approvals: new Counter({ name: 'keyward_approvals_total', help: 'Approval state transitions.', labelNames: ['state'] as const, registers }),
     approvalWait: new Histogram({ name: 'keyward_approval_wait_seconds', help: 'Time a held call waited for a decision, by final state.', labelNames: ['state'] as const, buckets: APPROVAL_SECONDS, registers }),
     maskFindings: new Counter({ name: 'keyward_mask_findings_total', help: 'Secrets and PII found and replaced in bodies, by type.', labelNames: ['type', 'direction'] as const, registers }),
-    bytesMasked: new Counter({ name: 'keyward_masked_bytes_total', help: 'Bytes of body text replaced by masking.', labelNames: ['direction'] as const, registers }),
+    bytesMasked: new Counter({ name: 'keyward_masked_bytes_total', help: 'Bytes of bodies (as received) that masking rewrote.', labelNames: ['direction'] as const, registers }),
     auditBatchSize: new Histogram({ name: 'keyward_audit_batch_rows', help: 'Rows written per audit group commit.', buckets: BATCH_ROWS, registers }),
     auditCommitLatency: new Histogram({ name: 'keyward_audit_commit_duration_seconds', help: 'Duration of one audit group-commit transaction.', labelNames: ['outcome'] as const, buckets: FAST_SECONDS, registers }),
     auditQueueDepth: new Gauge({
