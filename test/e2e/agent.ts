@@ -26,6 +26,7 @@ export interface Agent {
   logs: v2.LogsApi;
   monitors: v1.MonitorsApi;
   auth: v1.AuthenticationApi;
+  dashboards: v1.DashboardsApi;
 }
 
 export interface AgentOptions {
@@ -49,6 +50,7 @@ export function datadogAgent(baseUrl: string, bearer: () => Promise<string> | st
     logs: new v2.LogsApi(configuration),
     monitors: new v1.MonitorsApi(configuration),
     auth: new v1.AuthenticationApi(configuration),
+    dashboards: new v1.DashboardsApi(configuration),
   };
 }
 
