@@ -13,14 +13,34 @@ export interface Runtime {
   readonly masker: Masker;
   /** Content-encoding codecs bounded by masking.max_body_bytes and max_ratio. */
   readonly codec: BodyCodec;
+  /** Masking for calls a given rule allowed: the global section with the rule's override applied. */
+  maskingFor(rule: string): RuleMasking;
+}
+
+export interface RuleMasking {
+  readonly request: boolean;
+  readonly response: boolean;
+  readonly masker: Masker;
 }
 
 export function compileRuntime(config: KeywardConfig): Runtime {
+  const masker = createMasker(config.masking);
+  const byStyle = new Map<string, Masker>([[config.masking.style, masker]]);
+  const fallback: RuleMasking = { request: config.masking.request, response: config.masking.response, masker };
+  const perRule = new Map<string, RuleMasking>();
+  config.policy.rules.forEach((rule, i) => {
+    const o = rule.masking;
+    if (!o) return;
+    const style = o.style ?? config.masking.style;
+    if (!byStyle.has(style)) byStyle.set(style, createMasker({ ...config.masking, style }));
+    perRule.set(rule.name ?? `rule-${i}`, { request: o.request ?? config.masking.request, response: o.response ?? config.masking.response, masker: byStyle.get(style)! });
+  });
   return Object.freeze({
+    maskingFor: (rule: string) => perRule.get(rule) ?? fallback,
     config,
     classify: createClassifier(config.policy.operations),
     policy: createPolicy(config.policy),
-    masker: createMasker(config.masking),
+    masker,
     codec: createBodyCodec({ maxBodyBytes: config.masking.max_body_bytes, maxRatio: config.masking.max_ratio }),
   });
 }

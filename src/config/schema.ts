@@ -136,6 +136,11 @@ const ruleSchema = z
     /** Log and audit what the rule would decide, then let the next rule decide. */
     dry_run: z.boolean().default(false),
     approval: approvalSettings.optional(),
+    /** Per-rule masking: overrides masking.request, masking.response and masking.style for calls this rule allows. */
+    masking: z
+      .object({ request: z.boolean().optional(), response: z.boolean().optional(), style: z.enum(['redact', 'hmac']).optional() })
+      .strict()
+      .optional(),
   })
   .strict()
   .refine((r) => r.action !== 'require_approval' || r.approval !== undefined, {
@@ -192,6 +197,7 @@ export const configSchema = z
       issuers.add(iss.issuer);
     });
     cfg.policy.rules.forEach((r, i) => {
+      if (r.masking?.style === 'hmac' && cfg.masking.hmac_key === undefined) ctx.addIssue({ code: 'custom', message: 'masking style "hmac" needs masking.hmac_key', path: ['policy', 'rules', i, 'masking', 'style'] });
       const conns = r.match.connection === undefined ? [] : [r.match.connection].flat();
       for (const name of conns) {
         if (!seen.has(name)) ctx.addIssue({ code: 'custom', message: `rule matches unknown connection "${name}"`, path: ['policy', 'rules', i, 'match', 'connection'] });

@@ -77,7 +77,7 @@ export function createProcessorFactory(deps: ProcessorDeps) {
         const route = routeFor(connection.site, method, rawPath);
         const set: (readonly [string, string])[] = [...keys.set, [CLUSTER_HEADER, route.cluster]];
         if (keys.path !== null) set.push([':path', keys.path]);
-        const masking = runtime.config.masking;
+        const masking = runtime.maskingFor(context.rule);
         return {
           kind: 'continue',
           headers: { set, remove: keys.remove },
@@ -114,7 +114,7 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       const literals = [s.connection.api_key, ...(s.connection.app_key ? [s.connection.app_key] : [])];
       let masked;
       try {
-        masked = await maskBody(raw, contentType, encoding, { masker: s.runtime.masker, codec: s.runtime.codec, literals });
+        masked = await maskBody(raw, contentType, encoding, { masker: s.runtime.maskingFor(s.context.rule).masker, codec: s.runtime.codec, literals });
       } catch (e) {
         const code: ErrorCode = isKeywardError(e) ? e.code : 'internal_error';
         if (!isKeywardError(e)) deps.log.error({ request_id: s.context.request_id, err_name: e instanceof Error ? e.name : typeof e }, 'masking crashed');
