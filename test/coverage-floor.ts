@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 
 const FLOOR = { lines: 85, branches: 70, functions: 80 } as const;
 
-const summary = JSON.parse(readFileSync('coverage/coverage-summary.json', 'utf8')) as { total: Record<keyof typeof FLOOR, { pct: number }> };
+const summary = JSON.parse(readFileSync('.tap/report/coverage-summary.json', 'utf8')) as { total: Record<keyof typeof FLOOR, { pct: number }> };
 let failed = false;
 for (const [metric, floor] of Object.entries(FLOOR) as [keyof typeof FLOOR, number][]) {
   const pct = summary.total[metric].pct;
