@@ -7,184 +7,215 @@ import { KeywardError } from '../errors.js';
 export interface JsonStrings {
   readonly count: number;
   /** Content range in the source (quotes excluded). */
-  readonly start: readonly number[];
-  readonly end: readonly number[];
+  readonly start: Int32Array;
+  readonly end: Int32Array;
   /** bit 1: contains escapes; bit 2: is a member name. */
-  readonly flags: readonly number[];
+  readonly flags: Int32Array;
   /** Container frame of the token, -1 at top level. */
-  readonly frame: readonly number[];
+  readonly frame: Int32Array;
   /** In an object: token index of the member name; in an array: element index; at top level: document index. */
-  readonly slot: readonly number[];
+  readonly slot: Int32Array;
   readonly frames: JsonFrames;
 }
 
 export interface JsonFrames {
   /** 0 object, 1 array. */
-  readonly kind: readonly number[];
-  readonly parent: readonly number[];
-  readonly slot: readonly number[];
+  readonly kind: Int32Array;
+  readonly parent: Int32Array;
+  readonly slot: Int32Array;
   /** Token index of the member name that governs the frame (nearest enclosing key), or -1. */
-  readonly keyTok: readonly number[];
+  readonly keyTok: Int32Array;
 }
 
 export const ESCAPED = 1;
 export const IS_KEY = 2;
 
+/** Raw control characters other than the JSON whitespace ones: invalid anywhere in a JSON text. */
 const BAD_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
-const RAW_WS_CONTROL = /[\t\n\r]/g;
-const HEX4 = /[0-9a-fA-F]{4}/y;
 
 const invalid = (at: number): KeywardError => new KeywardError('body_json_invalid', `at offset ${at}`);
 
-/** Escape and newline positions found so far, shared by successive string reads (each found once). */
-interface Cursor {
-  backslash: number;
-  newline: number;
+function isHex(c: number): boolean {
+  return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
 }
 
 /**
- * Reads the string whose opening quote is at `p`; returns 2 * (offset of the closing quote) + 1 when
- * it holds escapes, + 0 otherwise. Module-level (no captured state) so V8 keeps it fast.
+ * The closing quote of a string whose escapes start at `b` (the first backslash inside it, before
+ * any quote that could close it). Checks each escape; returns the closing quote's offset.
  */
-function readString(src: string, p: number, cur: Cursor): number {
-  let j = p + 1;
-  let escaped = 0;
+function closeEscaped(src: string, b: number): number {
   for (;;) {
-    const q = src.indexOf('"', j);
-    if (q < 0) throw invalid(p);
-    if (cur.backslash < j && cur.backslash !== -1) cur.backslash = src.indexOf('\\', j);
-    const b = cur.backslash;
-    if (b === -1 || b > q) {
-      j = q;
-      break;
-    }
-    escaped = 1;
     const e = src.charCodeAt(b + 1);
+    let j: number;
     if (e === 0x75 /* u */) {
-      HEX4.lastIndex = b + 2;
-      if (!HEX4.test(src)) throw invalid(b);
+      if (!(isHex(src.charCodeAt(b + 2)) && isHex(src.charCodeAt(b + 3)) && isHex(src.charCodeAt(b + 4)) && isHex(src.charCodeAt(b + 5)))) throw invalid(b);
       j = b + 6;
     } else if (e === 0x22 || e === 0x5c || e === 0x2f || e === 0x62 || e === 0x66 || e === 0x6e || e === 0x72 || e === 0x74) {
       j = b + 2;
     } else throw invalid(b);
-  }
-  if (cur.newline < p && cur.newline !== -1) {
-    RAW_WS_CONTROL.lastIndex = p;
-    cur.newline = RAW_WS_CONTROL.test(src) ? RAW_WS_CONTROL.lastIndex - 1 : -1;
-  }
-  if (cur.newline !== -1 && cur.newline < j) throw invalid(cur.newline);
-  return j * 2 + escaped;
-}
-
-function skipWs(src: string, p: number): number {
-  for (;;) {
-    const c = src.charCodeAt(p);
-    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) p++;
-    else return p;
+    const q = src.indexOf('"', j);
+    if (q < 0) throw invalid(j);
+    b = src.indexOf('\\', j);
+    if (b < 0 || b > q) return q;
   }
 }
 
-/** Walks `src` (one JSON text, or with `multi` a whitespace-separated sequence such as NDJSON). */
+/** The first offset at or after `i` that is not JSON whitespace. */
+function skipWs(src: string, i: number): number {
+  let c: number;
+  while ((c = src.charCodeAt(i)) === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) i++;
+  return i;
+}
+
+const grow = (a: Int32Array, size: number): Int32Array<ArrayBuffer> => {
+  const b = new Int32Array(size);
+  b.set(a);
+  return b;
+};
+
+/**
+ * Walks `src` (one JSON text, or with `multi` a whitespace-separated sequence such as NDJSON).
+ *
+ * Speed comes from the shape of JSON payloads: most bytes are string contents, and those are skipped
+ * with native `indexOf` (closing quote; next backslash, tab, newline and CR, each remembered until
+ * passed), so only the few bytes between strings are read one by one. One function, local state and
+ * typed arrays: V8 keeps all of it in registers.
+ */
 export function walkJson(src: string, maxDepth: number, multi = false): JsonStrings {
   // Raw control characters are invalid anywhere but as whitespace between tokens.
   if (BAD_CONTROL.test(src)) throw invalid(src.search(BAD_CONTROL));
-  const start: number[] = [];
-  const end: number[] = [];
-  const flags: number[] = [];
-  const frame: number[] = [];
-  const slot: number[] = [];
-  const fKind: number[] = [];
-  const fParent: number[] = [];
-  const fSlot: number[] = [];
-  const fKeyTok: number[] = [];
   const n = src.length;
-  const stack: number[] = [];
-  const slots: number[] = [];
-  const cur: Cursor = { backslash: -2, newline: -2 };
-  let doc = 0;
-  let top = -1;
+  let cap = 16 + (n >> 4);
+  let start: Int32Array<ArrayBuffer> = new Int32Array(cap);
+  let end = new Int32Array(cap);
+  let flags = new Int32Array(cap);
+  let frame = new Int32Array(cap);
+  let slot = new Int32Array(cap);
+  let count = 0;
+  let fcap = 16 + (n >> 6);
+  let fKind = new Int32Array(fcap);
+  let fParent = new Int32Array(fcap);
+  let fSlot = new Int32Array(fcap);
+  let fKeyTok = new Int32Array(fcap);
+  let fcount = 0;
+  // Enclosing containers (frame, slot) saved when a new one opens; the current one is in `fr` / `sl`.
+  const savedFrame: number[] = [];
+  const savedSlot: number[] = [];
+  let depth = 0;
+  let fr = -1;
+  let sl = 0;
+  let isObject = false;
+  // Next backslash / raw \t \n \r at or after the current string (-1: none left).
+  let bs = src.indexOf('\\');
+  let lf = src.indexOf('\n');
+  let cr = src.indexOf('\r');
+  let tab = src.indexOf('\t');
   let i = src.charCodeAt(0) === 0xfeff ? 1 : src.startsWith('\xef\xbb\xbf') ? 3 : 0;
-  let expectKey = false;
+  let c = 0;
+  let key = false;
 
   for (;;) {
-    i = skipWs(src, i);
-    let c = src.charCodeAt(i);
-    if (expectKey) {
-      // A member name, then `:`, then fall through to read its value.
-      if (c !== 0x22) throw invalid(i);
-      const r = readString(src, i, cur);
-      const q = r >> 1;
-      start.push(i + 1);
-      end.push(q);
-      flags.push(IS_KEY | (r & 1));
-      frame.push(stack[top]!);
-      slot.push(start.length - 1);
-      slots[top] = start.length - 1;
-      i = skipWs(src, q + 1);
-      if (src.charCodeAt(i) !== 0x3a) throw invalid(i);
-      i = skipWs(src, i + 1);
-      c = src.charCodeAt(i);
-      expectKey = false;
-    }
-    if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
-      if (top + 1 >= maxDepth) throw new KeywardError('body_too_deep', `deeper than ${maxDepth}`);
-      const parent = top >= 0 ? stack[top]! : -1;
-      const kind = c === 0x7b ? 0 : 1;
-      fKind.push(kind);
-      fParent.push(parent);
-      fSlot.push(top >= 0 ? slots[top]! : doc);
-      fKeyTok.push(parent < 0 ? -1 : fKind[parent] === 0 ? slots[top]! : fKeyTok[parent]!);
-      stack.push(fKind.length - 1);
-      slots.push(0);
-      top++;
-      i = skipWs(src, i + 1);
-      const close = src.charCodeAt(i);
-      if ((kind === 0 && close === 0x7d) || (kind === 1 && close === 0x5d)) {
+    if ((c = src.charCodeAt(i)) <= 0x20) c = src.charCodeAt((i = skipWs(src, i)));
+    if (key && c !== 0x22) throw invalid(i);
+    if (c === 0x22) {
+      // A string: the closing quote is the next quote unless a backslash comes first.
+      let q = src.indexOf('"', i + 1);
+      if (q < 0) throw invalid(i);
+      let f = key ? IS_KEY : 0;
+      if (bs !== -1 && bs <= i) bs = src.indexOf('\\', i + 1);
+      if (bs !== -1 && bs < q) {
+        q = closeEscaped(src, bs);
+        f |= ESCAPED;
+        bs = src.indexOf('\\', q);
+      }
+      if (lf !== -1 && lf <= i) lf = src.indexOf('\n', i);
+      if (cr !== -1 && cr <= i) cr = src.indexOf('\r', i);
+      if (tab !== -1 && tab <= i) tab = src.indexOf('\t', i);
+      if ((lf !== -1 && lf < q) || (cr !== -1 && cr < q) || (tab !== -1 && tab < q)) throw invalid(i);
+      if (count === cap) {
+        cap *= 2;
+        start = grow(start, cap);
+        end = grow(end, cap);
+        flags = grow(flags, cap);
+        frame = grow(frame, cap);
+        slot = grow(slot, cap);
+      }
+      start[count] = i + 1;
+      end[count] = q;
+      flags[count] = f;
+      frame[count] = fr;
+      if (key) sl = count;
+      slot[count] = sl;
+      count++;
+      i = q + 1;
+      if (key) {
+        // Its colon, then the member's value.
+        if ((c = src.charCodeAt(i)) <= 0x20) c = src.charCodeAt((i = skipWs(src, i)));
+        if (c !== 0x3a) throw invalid(i);
         i++;
-        stack.pop();
-        slots.pop();
-        top--;
-      } else {
-        expectKey = kind === 0;
+        key = false;
         continue;
       }
-    } else if (c === 0x22) {
-      const r = readString(src, i, cur);
-      const q = r >> 1;
-      start.push(i + 1);
-      end.push(q);
-      flags.push(r & 1);
-      frame.push(top >= 0 ? stack[top]! : -1);
-      slot.push(top >= 0 ? slots[top]! : doc);
-      i = q + 1;
+    } else if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
+      if (depth >= maxDepth) throw new KeywardError('body_too_deep', `deeper than ${maxDepth}`);
+      if (fcount === fcap) {
+        fcap *= 2;
+        fKind = grow(fKind, fcap);
+        fParent = grow(fParent, fcap);
+        fSlot = grow(fSlot, fcap);
+        fKeyTok = grow(fKeyTok, fcap);
+      }
+      fKind[fcount] = c === 0x7b ? 0 : 1;
+      fParent[fcount] = fr;
+      fSlot[fcount] = sl;
+      fKeyTok[fcount] = fr < 0 ? -1 : isObject ? sl : fKeyTok[fr]!;
+      savedFrame[depth] = fr;
+      savedSlot[depth] = sl;
+      depth++;
+      fr = fcount++;
+      sl = 0;
+      isObject = c === 0x7b;
+      i++;
+      if ((c = src.charCodeAt(i)) <= 0x20) c = src.charCodeAt((i = skipWs(src, i)));
+      if (c !== (isObject ? 0x7d : 0x5d)) {
+        key = isObject;
+        continue;
+      }
+      // Empty: close it below.
     } else if (c === 0x74 && src.startsWith('true', i)) i += 4;
     else if (c === 0x66 && src.startsWith('false', i)) i += 5;
     else if (c === 0x6e && src.startsWith('null', i)) i += 4;
     else i = readNumber(src, i);
 
-    // After a value: commas and closing brackets until the next value or the end.
+    // After a value: closing brackets, then a comma (next value) or the end of the document.
     for (;;) {
-      i = skipWs(src, i);
-      if (top < 0) {
-        doc++;
+      if ((c = src.charCodeAt(i)) <= 0x20) c = src.charCodeAt((i = skipWs(src, i)));
+      if (depth === 0) {
+        sl++;
         if (multi && i < n) break;
         if (i !== n) throw invalid(i);
-        return { count: start.length, start, end, flags, frame, slot, frames: { kind: fKind, parent: fParent, slot: fSlot, keyTok: fKeyTok } };
+        return {
+          count,
+          start: start.subarray(0, count),
+          end: end.subarray(0, count),
+          flags: flags.subarray(0, count),
+          frame: frame.subarray(0, count),
+          slot: slot.subarray(0, count),
+          frames: { kind: fKind.subarray(0, fcount), parent: fParent.subarray(0, fcount), slot: fSlot.subarray(0, fcount), keyTok: fKeyTok.subarray(0, fcount) },
+        };
       }
-      const d = src.charCodeAt(i);
-      const kind = fKind[stack[top]!];
-      if (d === 0x2c /* , */) {
+      if (c === 0x2c /* , */) {
         i++;
-        if (kind === 0) expectKey = true;
-        else slots[top] = slots[top]! + 1;
+        if (isObject) key = true;
+        else sl++;
         break;
       }
-      if ((d === 0x7d && kind === 0) || (d === 0x5d && kind === 1)) {
-        i++;
-        stack.pop();
-        slots.pop();
-        top--;
-      } else throw invalid(i);
+      if (c !== (isObject ? 0x7d : 0x5d)) throw invalid(i);
+      i++;
+      depth--;
+      fr = savedFrame[depth]!;
+      sl = savedSlot[depth]!;
+      isObject = fr >= 0 && fKind[fr] === 0;
     }
   }
 }

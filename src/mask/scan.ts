@@ -23,7 +23,7 @@ export interface Candidate {
 }
 
 /** Largest i with starts[i] <= pos, or -1. */
-export function floorIndex(starts: readonly number[], pos: number): number {
+export function floorIndex(starts: ArrayLike<number>, pos: number): number {
   let lo = 0;
   let hi = starts.length - 1;
   if (hi < 0 || starts[0]! > pos) return -1;
