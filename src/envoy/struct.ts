@@ -24,7 +24,9 @@ export function fromStruct(s: Struct__Output | Struct | null | undefined): { [ke
 }
 
 function fromValue(v: Value__Output | Value): Plain {
-  switch (v.kind) {
+  // Decoded messages name their oneof member in `kind`; plain objects only carry the member itself.
+  const kind = v.kind ?? (Object.keys(v) as (keyof Value)[]).find((k) => k !== 'kind' && v[k] !== undefined);
+  switch (kind) {
     case 'stringValue':
       return v.stringValue ?? '';
     case 'numberValue':
