@@ -5,6 +5,8 @@ export interface ScanView {
   readonly text: string;
   /** The segment wholly holding `[index, index + length)` and its start in `text`; undefined when none does. */
   locate(index: number, length: number): { readonly seg: number; readonly base: number } | undefined;
+  /** Offsets [start, end) in `text` of the scannable segment holding `index`; undefined between segments. */
+  segmentAt(index: number): readonly [number, number] | undefined;
 }
 
 export interface Scannable {
@@ -50,43 +52,85 @@ export function anyKeyword(d: Detector, seen: KeywordsSeen): boolean {
   return false;
 }
 
+/**
+ * Runs `d.pattern` over `hay`, which is `view.text` or the part of it starting at `offset` (one
+ * segment: its edges are quotes or NULs, which no gated pattern can match or read across).
+ */
+function runDetector(d: Detector, view: ScanView, hay: string, offset: number, input: Scannable, out: Candidate[]): void {
+  const re = d.pattern;
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(hay)) !== null) {
+    const whole = m[0];
+    if (whole.length === 0) {
+      re.lastIndex++;
+      continue;
+    }
+    let index = m.index;
+    let secret = whole;
+    if (d.leadingGroup && m.indices?.[1]) {
+      index = m.indices[1][0];
+      secret = hay.slice(index, m.index + whole.length);
+    } else if (m.length > 1) {
+      const last = m.length - 1;
+      const g = m[last];
+      if (g === undefined || g.length === 0) continue;
+      index = re.hasIndices && m.indices?.[last] ? m.indices[last][0] : m.index + whole.length - g.length;
+      secret = g;
+    }
+    index += offset;
+    const at = view.locate(index, secret.length);
+    if (at === undefined) continue;
+    let type = d.type;
+    let length = secret.length;
+    if (d.validate) {
+      const ctx: MatchContext = { match: whole, groups: m, text: view.text, index, key: input.keyOf(at.seg) };
+      const verdict = d.validate(secret, ctx);
+      if (verdict === false) continue;
+      if (typeof verdict === 'string') type = verdict;
+      else if (typeof verdict === 'object') length = Math.min(length, verdict.length);
+    }
+    out.push({ seg: at.seg, from: index - at.base, to: index - at.base + length, type, priority: d.priority });
+  }
+}
+
+/** The distinct segments holding the offsets a gate found, as flat [start, end, start, end, …]. */
+function gatedSegments(view: ScanView, offsets: readonly number[]): number[] {
+  const sorted = offsets.length > 1 ? [...offsets].sort((a, b) => a - b) : offsets;
+  const ranges: number[] = [];
+  let lastEnd = -1;
+  for (const i of sorted) {
+    if (i < lastEnd) continue;
+    const r = view.segmentAt(i);
+    if (r === undefined) continue;
+    ranges.push(r[0], r[1]);
+    lastEnd = r[1];
+  }
+  return ranges;
+}
+
 function scanView(view: ScanView, input: Scannable, detectors: readonly Detector[], seen: KeywordsSeen, out: Candidate[]): void {
   const { text } = view;
+  let gated: Map<NonNullable<Detector['gate']>, Detector[]> | undefined;
   for (const d of detectors) {
     if (!anyKeyword(d, seen)) continue;
-    const re = d.pattern;
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text)) !== null) {
-      const whole = m[0];
-      if (whole.length === 0) {
-        re.lastIndex++;
-        continue;
-      }
-      let index = m.index;
-      let secret = whole;
-      if (d.leadingGroup && m.indices?.[1]) {
-        index = m.indices[1][0];
-        secret = text.slice(index, m.index + whole.length);
-      } else if (m.length > 1) {
-        const last = m.length - 1;
-        const g = m[last];
-        if (g === undefined || g.length === 0) continue;
-        index = re.hasIndices && m.indices?.[last] ? m.indices[last][0] : m.index + whole.length - g.length;
-        secret = g;
-      }
-      const at = view.locate(index, secret.length);
-      if (at === undefined) continue;
-      let type = d.type;
-      let length = secret.length;
-      if (d.validate) {
-        const ctx: MatchContext = { match: whole, groups: m, text, index, key: input.keyOf(at.seg) };
-        const verdict = d.validate(secret, ctx);
-        if (verdict === false) continue;
-        if (typeof verdict === 'string') type = verdict;
-        else if (typeof verdict === 'object') length = Math.min(length, verdict.length);
-      }
-      out.push({ seg: at.seg, from: index - at.base, to: index - at.base + length, type, priority: d.priority });
+    if (d.gate === undefined) {
+      runDetector(d, view, text, 0, input, out);
+      continue;
+    }
+    gated ??= new Map();
+    const group = gated.get(d.gate);
+    if (group) group.push(d);
+    else gated.set(d.gate, [d]);
+  }
+  if (gated === undefined) return;
+  for (const [gate, group] of gated) {
+    const ranges = gatedSegments(view, gate(text));
+    for (let r = 0; r < ranges.length; r += 2) {
+      const from = ranges[r]!;
+      const to = ranges[r + 1]!;
+      const hay = from === 0 && to === text.length ? text : text.slice(from, to);
+      for (const d of group) runDetector(d, view, hay, from, input, out);
     }
   }
 }

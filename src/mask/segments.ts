@@ -21,7 +21,8 @@ export interface Document extends Scannable {
 }
 
 export function textDocument(src: string): Document {
-  const view: ScanView = { text: src, locate: () => ({ seg: 0, base: 0 }) };
+  const whole = [0, src.length] as const;
+  const view: ScanView = { text: src, locate: () => ({ seg: 0, base: 0 }), segmentAt: () => whole };
   return {
     views: [view],
     keyOf: () => undefined,
@@ -63,6 +64,11 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
       if (t < 0 || index + length > end[t]! || (flags[t]! & ESCAPED) !== 0) return undefined;
       return { seg: t, base: start[t]! };
     },
+    segmentAt(index) {
+      const t = floorIndex(start, index);
+      if (t < 0 || index >= end[t]! || (flags[t]! & ESCAPED) !== 0) return undefined;
+      return [start[t]!, end[t]!];
+    },
   };
   const views: ScanView[] = [rawView];
   if (escapedTokens.length > 0) {
@@ -79,6 +85,11 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
         const i = floorIndex(segStart, index);
         if (i < 0 || index + length > segStart[i]! + parts[i]!.length) return undefined;
         return { seg: escapedTokens[i]!, base: segStart[i]! };
+      },
+      segmentAt(index) {
+        const i = floorIndex(segStart, index);
+        if (i < 0 || index >= segStart[i]! + parts[i]!.length) return undefined;
+        return [segStart[i]!, segStart[i]! + parts[i]!.length];
       },
     });
   }

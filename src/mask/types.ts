@@ -31,6 +31,12 @@ export interface Detector {
   readonly leadingGroup?: true;
   /** false rejects the match; a string accepts it under that type name; `{ length }` accepts only that leading part (trailing words that were not part of it). */
   readonly validate?: (secret: string, ctx: MatchContext) => boolean | string | { readonly length: number };
+  /**
+   * For patterns without a keyword: a cheap pass shared by the detectors that carry the same gate.
+   * `pattern` then runs only on the segments (JSON strings, or the whole text) holding one of the
+   * offsets it returns, so each of its matches must lie in such a segment.
+   */
+  readonly gate?: (text: string) => readonly number[];
 }
 
 /** A value a field rule flags, as an offset range inside the JSON string value. */

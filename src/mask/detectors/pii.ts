@@ -15,6 +15,45 @@ function idContext(ctx: MatchContext): boolean {
   return /id["']?[ \t]{0,2}[:=][ \t]{0,2}["']?$/.test(before);
 }
 
+/**
+ * Where the unanchored PII patterns below can match, found in one pass instead of one per pattern.
+ * Every card, SSN, North-American phone and IPv4 match lies in a run of digits and separators: the
+ * first alternative reads such a run whole (a long id costs one step, not one per digit) and
+ * `numericRunMayHold` keeps it when it has 9 digits or 3 dots, or, without separators, is exactly
+ * 9, 15 or 16 digits long. IBANs start with two capitals and two digits; IPv6 text forms hold `::`
+ * or three colons around hex groups; international phones start with `+` and a digit (found by
+ * indexOf: `+` is rare). Linear: bounded repeats (R4), and a matched run is never rescanned.
+ */
+const PII_GATE = /[0-9][0-9 .()-]{5,4096}[0-9]|[A-Z]{2}[0-9]{2}|:(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
+
+function numericRunMayHold(run: string): boolean {
+  if (run.length >= 4096) return true;
+  let digits = 0;
+  let dots = 0;
+  for (let i = 0; i < run.length; i++) {
+    const c = run.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) digits++;
+    else if (c === 0x2e) dots++;
+  }
+  if (digits === run.length) return digits === 9 || digits === 15 || digits === 16;
+  return digits >= 9 || dots >= 3;
+}
+
+export function piiGate(text: string): number[] {
+  const at: number[] = [];
+  PII_GATE.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = PII_GATE.exec(text)) !== null) {
+    const c = m[0].charCodeAt(0);
+    if (c < 0x30 || c > 0x39 || numericRunMayHold(m[0])) at.push(m.index);
+  }
+  for (let i = text.indexOf('+'); i >= 0; i = text.indexOf('+', i + 1)) {
+    const d = text.charCodeAt(i + 1);
+    if (d >= 0x31 && d <= 0x39) at.push(i);
+  }
+  return at;
+}
+
 export const email: Detector = {
   type: 'email',
   priority: 30,
@@ -36,6 +75,7 @@ export const ipv4: Detector = {
   type: 'ipv4',
   priority: 20,
   keywords: [],
+  gate: piiGate,
   pattern: re(String.raw`(?<![0-9A-Za-z.])${OCTET}\.${OCTET}\.${OCTET}\.${OCTET}(?![0-9A-Za-z]|\.[0-9])`),
   validate: (ip) => ipv4Interesting(ip),
 };
@@ -44,6 +84,7 @@ export const ipv6: Detector = {
   type: 'ipv6',
   priority: 20,
   keywords: [],
+  gate: piiGate,
   // Anchored on its first colon (a literal V8 finds fast); the leading hex group sits in a lookbehind.
   // Two colons up front (every IPv6 text form has them) keep hex words and `key:value` tags out.
   pattern: re(String.raw`:(?<=(?<![0-9A-Za-z:.])([0-9A-Fa-f]{0,4}):)[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{0,35}(?![0-9A-Za-z:])`, 'gd'),
@@ -63,6 +104,7 @@ export const creditCard: Detector = {
   type: 'credit_card',
   priority: 40,
   keywords: [],
+  gate: piiGate,
   // Bare runs of 15-16 digits, or the printed groupings (4-4-4-4[-3], 4-4-4-1..4, 4-6-4/5); not 19-digit ids.
   pattern: re(
     String.raw`(?<![0-9A-Za-z_.-])(?:[0-9]{15,16}|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,4}(?:[ -][0-9]{3})?|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5})(?![0-9A-Za-z_]|[.-][0-9])`,
@@ -78,6 +120,7 @@ export const iban: Detector = {
   type: 'iban',
   priority: 40,
   keywords: [],
+  gate: piiGate,
   pattern: re(String.raw`(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])`),
   // `DE89… 1234`: the pattern may take a trailing group that is not part of the IBAN; try shorter cuts at spaces.
   validate: (candidate) => {
@@ -93,8 +136,9 @@ const SSN_CONTEXT = /ssn|social[ _-]?security|ss#/;
 export const usSsn: Detector = {
   type: 'us_ssn',
   priority: 40,
-  keywords: ['ssn', 'social', 'ss#'],
-  keywordsIgnoreCase: true,
+  // Its validator demands the context (key name or nearby words): no keyword gate needed.
+  keywords: [],
+  gate: piiGate,
   pattern: re(String.raw`(?<![0-9A-Za-z-])[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}(?![0-9A-Za-z]|-[0-9])`),
   validate: (candidate, ctx) => {
     if (!ssnValid(candidate)) return false;
@@ -108,6 +152,7 @@ export const phoneNumber: Detector = {
   type: 'phone_number',
   priority: 20,
   keywords: [],
+  gate: piiGate,
   pattern: re(
     String.raw`(?<![0-9A-Za-z+.-])(?:\+[1-9][0-9 ().-]{6,20}[0-9]|(?:\([2-9][0-9]{2}\)[ ]?|[2-9][0-9]{2}[-. ])[2-9][0-9]{2}[-. ][0-9]{4})(?![0-9A-Za-z]|[.-][0-9])`,
   ),
