@@ -46,8 +46,38 @@ const checks: readonly { name: RegExp; check: Check }[] = [
 
 /** Every (lower-cased) member name some rule matches ends with one of these: a cheap gate before per-key work. */
 export const FIELD_NAME_ENDINGS = ['key', 'password', 'passwd', 'passphrase', 'pwd', 'secret', 'token', 'credential', 'credentials', 'authorization', 'phone', 'number', 'mobile', 'cell', 'tel', 'fax', 'ssn', 'security'];
-/** The same, as they appear at the end of a raw member name (`…key"`), for the keyword prefilter. */
-export const FIELD_GATE_KEYWORDS = FIELD_NAME_ENDINGS.map((k) => `${k}"`);
+
+/** FIELD_NAME_ENDINGS by the code of their last letter. */
+const ENDINGS_BY_LAST: (string[] | undefined)[] = [];
+for (const e of FIELD_NAME_ENDINGS) (ENDINGS_BY_LAST[e.charCodeAt(e.length - 1)] ??= []).push(e);
+
+/**
+ * Whether the member name `s[from, to)` (raw or decoded) may end with one of FIELD_NAME_ENDINGS once
+ * normalised (the check every field rule implies), without copying or lower-casing it.
+ */
+export function mayNameField(s: string, from: number, to: number): boolean {
+  const last = s.charCodeAt(to - 1);
+  if (last >= 0x80) return mayNameFieldSlow(s, from, to);
+  const endings = ENDINGS_BY_LAST[last | 0x20];
+  if (endings === undefined) return false;
+  next: for (const e of endings) {
+    const n = e.length;
+    if (to - from < n) continue;
+    for (let k = 2; k <= n; k++) {
+      const c = s.charCodeAt(to - k);
+      if (c >= 0x80) return mayNameFieldSlow(s, from, to);
+      if ((c | 0x20) !== e.charCodeAt(n - k)) continue next;
+    }
+    return true;
+  }
+  return false;
+}
+
+/** Non-ASCII letters can lower-case to ASCII (the Kelvin sign to `k`): compare what normalizeKey compares. */
+function mayNameFieldSlow(s: string, from: number, to: number): boolean {
+  const lower = s.slice(from, to).toLowerCase();
+  return FIELD_NAME_ENDINGS.some((e) => lower.endsWith(e));
+}
 
 /**
  * The field checks that apply to a (normalised) key name, or undefined when the name says nothing.

@@ -1,11 +1,10 @@
 import type { MaskingConfig } from '../config/sections/masking.js';
 import { bodyKind, sniffKind } from './content-type.js';
 import { builtinDetectors, customDetector } from './detectors/index.js';
-import { FIELD_GATE_KEYWORDS } from './fields.js';
 import { parseAllowPath } from './paths.js';
 import { createPrefilter } from './prefilter.js';
 import { applySpans, createReplacer, summarize, toRedactions, toSpans } from './redact.js';
-import { lazyLower, scanSegments } from './scan.js';
+import { scanSegments } from './scan.js';
 import { jsonDocument, textDocument, type AllowPaths, type Document } from './segments.js';
 import type { BodyKind, Detector, Masker, MaskResult, Span, TextMaskResult } from './types.js';
 
@@ -22,13 +21,11 @@ export function createMasker(config: MaskerOptions): Masker {
   const replace = createReplacer(config.style, config.hmac_key);
   const maxDepth = config.max_depth;
 
-  const keywordsIn = createPrefilter([...detectors.flatMap((d) => d.keywords), ...FIELD_GATE_KEYWORDS]);
+  const keywordsIn = createPrefilter(detectors.flatMap((d) => d.keywords.map((keyword) => ({ keyword, ignoreCase: d.keywordsIgnoreCase === true }))));
 
   const spansOf = (doc: Document): Span[] => {
-    const lower = lazyLower(doc.views[0]!.text);
-    const seen = keywordsIn(lower());
-    const candidates = scanSegments(doc, detectors, keywordsIn, seen);
-    candidates.push(...doc.fieldHits(seen, lower));
+    const candidates = scanSegments(doc, detectors, keywordsIn);
+    candidates.push(...doc.fieldHits());
     return toSpans(doc, candidates);
   };
 

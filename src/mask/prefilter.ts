@@ -1,23 +1,70 @@
+/** A detector keyword and how to compare it (against the lower-cased text, or the text as is). */
+export interface KeywordSpec {
+  readonly keyword: string;
+  readonly ignoreCase: boolean;
+}
+
+/** Characters from rarest to most common in JSON logs and text; anything not listed counts as common. */
+const RARITY = '#@$~^|`<>!;%&*?=+QZJXKVBWYFGPMUCLDHRSNIOATEqzjxkvbwy()[]{}\\fgp_mucldhrsnioate-/.:, "0123456789';
+const rank = (c: string): number => {
+  const r = RARITY.indexOf(c);
+  return r < 0 ? RARITY.length : r;
+};
+
+interface Probe {
+  /** Searched with indexOf: one or two characters of the keyword, starting at its rarest one. */
+  readonly needle: string;
+  readonly ignoreCase: boolean;
+  /** Keywords holding `needle` at `offset`. */
+  readonly entries: { readonly keyword: string; readonly offset: number }[];
+}
+
 /**
- * All detector keywords in one pass: a single alternation over the lower-cased text, instead of one
- * `includes` per keyword (each is a full scan of the body). Returns the keywords that occur.
+ * All detector keywords, found with native `indexOf` instead of a regex alternation (V8 tries every
+ * branch at every offset: ~1.3x JSON.parse on a 64 KiB body). Each keyword is looked up by the one
+ * or two characters that start at its rarest character: V8 jumps between occurrences of that first
+ * character with memchr and compares the next one natively, so only real candidates reach JS, where
+ * the whole keyword is checked. Keywords sharing that pair share one search.
+ *
+ * Returns the keywords that occur (lower-cased: `seen.has(k.toLowerCase())`). Case-insensitive
+ * keywords are looked for in `lower`, the others in `text` as is.
  */
-export function createPrefilter(keywords: readonly string[]): (lower: string) => ReadonlySet<string> {
-  const unique = [...new Set(keywords.map((k) => k.toLowerCase()))].sort((a, b) => b.length - a.length);
-  if (unique.length === 0) return () => new Set();
-  const escaped = unique.map((k) => k.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&'));
-  const re = new RegExp(escaped.join('|'), 'g');
-  // A keyword found inside a longer one (`key` in `api_key`) is consumed by the longer match: credit both.
-  const contained = new Map(unique.map((k) => [k, unique.filter((other) => other !== k && k.includes(other))]));
-  return (lower) => {
+export function createPrefilter(specs: readonly KeywordSpec[]): (text: string, lower: () => string) => ReadonlySet<string> {
+  const byKey = new Map<string, KeywordSpec>();
+  for (const s of specs) {
+    const keyword = s.ignoreCase ? s.keyword.toLowerCase() : s.keyword;
+    if (keyword.length === 0) continue;
+    const k = `${s.ignoreCase ? 'i' : 's'}${keyword}`;
+    if (!byKey.has(k)) byKey.set(k, { keyword, ignoreCase: s.ignoreCase });
+  }
+  const probes = new Map<string, Probe>();
+  for (const { keyword, ignoreCase } of byKey.values()) {
+    let offset = 0;
+    for (let i = 1; i < keyword.length; i++) if (rank(keyword[i]!) < rank(keyword[offset]!)) offset = i;
+    const needle = keyword.slice(offset, offset + 2);
+    const k = `${ignoreCase ? 'i' : 's'}${needle}`;
+    let probe = probes.get(k);
+    if (!probe) probes.set(k, (probe = { needle, ignoreCase, entries: [] }));
+    probe.entries.push({ keyword, offset });
+  }
+  const all = [...probes.values()];
+  return (text, lower) => {
     const seen = new Set<string>();
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(lower)) !== null) {
-      if (seen.has(m[0])) continue;
-      seen.add(m[0]);
-      for (const k of contained.get(m[0]) ?? []) seen.add(k);
-      if (seen.size === unique.length) break;
+    for (const { needle, ignoreCase, entries } of all) {
+      let left = 0;
+      for (const e of entries) if (!seen.has(e.keyword.toLowerCase())) left++;
+      if (left === 0) continue;
+      const hay = ignoreCase ? lower() : text;
+      for (let at = hay.indexOf(needle); at >= 0 && left > 0; at = hay.indexOf(needle, at + 1)) {
+        for (const { keyword, offset } of entries) {
+          const from = at - offset;
+          if (from < 0 || !hay.startsWith(keyword, from)) continue;
+          const k = keyword.toLowerCase();
+          if (seen.has(k)) continue;
+          seen.add(k);
+          left--;
+        }
+      }
     }
     return seen;
   };

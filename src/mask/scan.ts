@@ -136,8 +136,8 @@ function scanView(view: ScanView, input: Scannable, detectors: readonly Detector
 }
 
 /** Runs every detector whose keywords occur in a view, validates, and returns candidates in segment offsets. */
-export function scanSegments(input: Scannable, detectors: readonly Detector[], keywordsIn: (lower: string) => KeywordsSeen, firstSeen: KeywordsSeen): Candidate[] {
+export function scanSegments(input: Scannable, detectors: readonly Detector[], keywordsIn: (text: string, lower: () => string) => KeywordsSeen): Candidate[] {
   const out: Candidate[] = [];
-  input.views.forEach((view, i) => scanView(view, input, detectors, i === 0 ? firstSeen : keywordsIn(view.text.toLowerCase()), out));
+  for (const view of input.views) scanView(view, input, detectors, keywordsIn(view.text, lazyLower(view.text)), out);
   return out;
 }

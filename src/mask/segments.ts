@@ -1,8 +1,8 @@
-import { FIELD_GATE_KEYWORDS, fieldRuleFor, normalizeKey } from './fields.js';
+import { fieldRuleFor, mayNameField, normalizeKey } from './fields.js';
 import { decodeJsonString, rawOffsets } from './json-string.js';
 import { ESCAPED, IS_KEY, keyTokenOf, walkJson, type JsonStrings } from './json-walker.js';
 import { formatPath, matchesAllowPath, parseAllowPath, tokenPath } from './paths.js';
-import { floorIndex, type Candidate, type KeywordsSeen, type Scannable, type ScanView } from './scan.js';
+import { floorIndex, lazyLower, type Candidate, type Scannable, type ScanView } from './scan.js';
 import type { FieldHit } from './types.js';
 
 /** A scannable view of a body plus the way back to raw offsets and to finding locations. */
@@ -13,8 +13,8 @@ export interface Document extends Scannable {
   location(seg: number, rawStart: number, hidden: ReadonlySet<string>): string;
   /** Whether `seg` lies under an allow-listed path. */
   allowed(seg: number): boolean;
-  /** Field-rule (key-name) detections; `seen` are the keywords of the first view, `lower` its lower-cased text. */
-  fieldHits(seen: KeywordsSeen, lower: () => string): Candidate[];
+  /** Field-rule (key-name) detections. */
+  fieldHits(): Candidate[];
   /** Decoded text of a segment. */
   segText(seg: number): string;
   isKey(seg: number): boolean;
@@ -133,23 +133,27 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
       }
       return ok;
     },
-    fieldHits(seen, lower) {
+    fieldHits() {
       const out: Candidate[] = [];
-      if (!FIELD_GATE_KEYWORDS.some((k) => seen.has(k))) return out;
-      const hay = lower();
       const byName = new Map<string, Rule | undefined>();
-      const ruleOfKey: (Rule | undefined)[] = new Array<Rule | undefined>(count);
+      let ruleOfKey: (Rule | undefined)[] | undefined;
       for (let t = 0; t < count; t++) {
-        if ((flags[t]! & IS_KEY) === 0) continue;
+        const f = flags[t]!;
+        if ((f & IS_KEY) === 0) continue;
+        // Most names end with no rule's word: rejected in place, without a copy.
+        if ((f & ESCAPED) === 0 ? !mayNameField(src, start[t]!, end[t]!) : !mayNameField(segText(t), 0, segText(t).length)) continue;
         const raw = segText(t);
         if (!byName.has(raw)) byName.set(raw, fieldRuleFor(normalizeKey(raw)));
-        ruleOfKey[t] = byName.get(raw);
+        const rule = byName.get(raw);
+        if (rule) (ruleOfKey ??= new Array<Rule | undefined>(count))[t] = rule;
       }
+      if (ruleOfKey === undefined) return out;
+      const hay = lazyLower(src);
       for (let t = 0; t < count; t++) {
         const kt = keyTokenOf(strings, t);
         const rule = kt >= 0 ? ruleOfKey[kt] : undefined;
         if (!rule) continue;
-        const hit = rule(segText(t), hay);
+        const hit = rule(segText(t), hay());
         if (hit) out.push({ seg: t, from: hit.from, to: hit.to, type: hit.type, priority: FIELD_PRIORITY[hit.type] ?? 50 });
       }
       return out;
