@@ -47,17 +47,24 @@ const checks: readonly { name: RegExp; check: Check }[] = [
 /** Every (lower-cased) member name some rule matches ends with one of these: a cheap gate before per-key work. */
 export const FIELD_NAME_ENDINGS = ['key', 'password', 'passwd', 'passphrase', 'pwd', 'secret', 'token', 'credential', 'credentials', 'authorization', 'phone', 'number', 'mobile', 'cell', 'tel', 'fax', 'ssn', 'security'];
 
-/** FIELD_NAME_ENDINGS by the code of their last letter. */
+/** FIELD_NAME_ENDINGS by the code of their last letter, and which last two letters any of them ends with. */
 const ENDINGS_BY_LAST: (string[] | undefined)[] = [];
-for (const e of FIELD_NAME_ENDINGS) (ENDINGS_BY_LAST[e.charCodeAt(e.length - 1)] ??= []).push(e);
+const LAST_PAIR = new Uint8Array(128 * 128);
+for (const e of FIELD_NAME_ENDINGS) {
+  (ENDINGS_BY_LAST[e.charCodeAt(e.length - 1)] ??= []).push(e);
+  LAST_PAIR[e.charCodeAt(e.length - 2) * 128 + e.charCodeAt(e.length - 1)] = 1;
+}
 
 /**
  * Whether the member name `s[from, to)` (raw or decoded) may end with one of FIELD_NAME_ENDINGS once
  * normalised (the check every field rule implies), without copying or lower-casing it.
  */
 export function mayNameField(s: string, from: number, to: number): boolean {
+  if (to - from < 3) return false;
   const last = s.charCodeAt(to - 1);
-  if (last >= 0x80) return mayNameFieldSlow(s, from, to);
+  const prev = s.charCodeAt(to - 2);
+  if (last >= 0x80 || prev >= 0x80) return mayNameFieldSlow(s, from, to);
+  if (LAST_PAIR[(prev | 0x20) * 128 + (last | 0x20)] === 0) return false;
   const endings = ENDINGS_BY_LAST[last | 0x20];
   if (endings === undefined) return false;
   next: for (const e of endings) {

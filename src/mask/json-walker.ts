@@ -16,6 +16,8 @@ export interface JsonStrings {
   /** In an object: token index of the member name; in an array: element index; at top level: document index. */
   readonly slot: Int32Array;
   readonly frames: JsonFrames;
+  /** Member names the caller's `markKey` accepted, and every member name with escapes (not checked raw), in order. */
+  readonly markedKeys: readonly number[];
 }
 
 export interface JsonFrames {
@@ -31,7 +33,17 @@ export const ESCAPED = 1;
 export const IS_KEY = 2;
 
 /** Raw control characters other than the JSON whitespace ones: invalid anywhere in a JSON text. */
-const BAD_CONTROL = /[\x00-\x08\x0b\x0c\x0e-\x1f]/;
+const BAD_CONTROL = Array.from({ length: 0x20 }, (_, c) => String.fromCharCode(c)).filter((c) => c !== '\t' && c !== '\n' && c !== '\r');
+
+/** The first raw control character that JSON forbids everywhere, or -1 (one memchr each: cheaper than a class regex). */
+function badControl(src: string): number {
+  let first = -1;
+  for (const c of BAD_CONTROL) {
+    const i = src.indexOf(c);
+    if (i >= 0 && (first < 0 || i < first)) first = i;
+  }
+  return first;
+}
 
 const invalid = (at: number): KeywardError => new KeywardError('body_json_invalid', `at offset ${at}`);
 
@@ -67,11 +79,17 @@ function skipWs(src: string, i: number): number {
   return i;
 }
 
-const grow = (a: Int32Array, size: number): Int32Array<ArrayBuffer> => {
-  const b = new Int32Array(size);
-  b.set(a);
-  return b;
-};
+/** `fields` views of `cap` entries over one backing buffer (one allocation instead of one per field), holding `old`'s first `keep` entries. */
+function columns(fields: number, cap: number, old?: readonly Int32Array[], keep = 0): Int32Array[] {
+  const buffer = new Int32Array(fields * cap);
+  const out: Int32Array[] = [];
+  for (let f = 0; f < fields; f++) {
+    const col = buffer.subarray(f * cap, (f + 1) * cap);
+    if (old) col.set(old[f]!.subarray(0, keep));
+    out.push(col);
+  }
+  return out;
+}
 
 /**
  * Walks `src` (one JSON text, or with `multi` a whitespace-separated sequence such as NDJSON).
@@ -81,22 +99,17 @@ const grow = (a: Int32Array, size: number): Int32Array<ArrayBuffer> => {
  * passed), so only the few bytes between strings are read one by one. One function, local state and
  * typed arrays: V8 keeps all of it in registers.
  */
-export function walkJson(src: string, maxDepth: number, multi = false): JsonStrings {
+export function walkJson(src: string, maxDepth: number, multi = false, markKey?: (src: string, from: number, to: number) => boolean): JsonStrings {
   // Raw control characters are invalid anywhere but as whitespace between tokens.
-  if (BAD_CONTROL.test(src)) throw invalid(src.search(BAD_CONTROL));
+  const bad = badControl(src);
+  if (bad >= 0) throw invalid(bad);
+  const markedKeys: number[] = [];
   const n = src.length;
   let cap = 16 + (n >> 4);
-  let start: Int32Array<ArrayBuffer> = new Int32Array(cap);
-  let end = new Int32Array(cap);
-  let flags = new Int32Array(cap);
-  let frame = new Int32Array(cap);
-  let slot = new Int32Array(cap);
+  let [start, end, flags, frame, slot] = columns(5, cap) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
   let count = 0;
   let fcap = 16 + (n >> 6);
-  let fKind = new Int32Array(fcap);
-  let fParent = new Int32Array(fcap);
-  let fSlot = new Int32Array(fcap);
-  let fKeyTok = new Int32Array(fcap);
+  let [fKind, fParent, fSlot, fKeyTok] = columns(4, fcap) as [Int32Array, Int32Array, Int32Array, Int32Array];
   let fcount = 0;
   // Enclosing containers (frame, slot) saved when a new one opens; the current one is in `fr` / `sl`.
   const savedFrame: number[] = [];
@@ -134,17 +147,16 @@ export function walkJson(src: string, maxDepth: number, multi = false): JsonStri
       if ((lf !== -1 && lf < q) || (cr !== -1 && cr < q) || (tab !== -1 && tab < q)) throw invalid(i);
       if (count === cap) {
         cap *= 2;
-        start = grow(start, cap);
-        end = grow(end, cap);
-        flags = grow(flags, cap);
-        frame = grow(frame, cap);
-        slot = grow(slot, cap);
+        [start, end, flags, frame, slot] = columns(5, cap, [start, end, flags, frame, slot], count) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
       }
       start[count] = i + 1;
       end[count] = q;
       flags[count] = f;
       frame[count] = fr;
-      if (key) sl = count;
+      if (key) {
+        sl = count;
+        if ((f & ESCAPED) !== 0 || (markKey !== undefined && markKey(src, i + 1, q))) markedKeys.push(count);
+      }
       slot[count] = sl;
       count++;
       i = q + 1;
@@ -160,10 +172,7 @@ export function walkJson(src: string, maxDepth: number, multi = false): JsonStri
       if (depth >= maxDepth) throw new KeywardError('body_too_deep', `deeper than ${maxDepth}`);
       if (fcount === fcap) {
         fcap *= 2;
-        fKind = grow(fKind, fcap);
-        fParent = grow(fParent, fcap);
-        fSlot = grow(fSlot, fcap);
-        fKeyTok = grow(fKeyTok, fcap);
+        [fKind, fParent, fSlot, fKeyTok] = columns(4, fcap, [fKind, fParent, fSlot, fKeyTok], fcount) as [Int32Array, Int32Array, Int32Array, Int32Array];
       }
       fKind[fcount] = c === 0x7b ? 0 : 1;
       fParent[fcount] = fr;
@@ -202,6 +211,7 @@ export function walkJson(src: string, maxDepth: number, multi = false): JsonStri
           frame: frame.subarray(0, count),
           slot: slot.subarray(0, count),
           frames: { kind: fKind.subarray(0, fcount), parent: fParent.subarray(0, fcount), slot: fSlot.subarray(0, fcount), keyTok: fKeyTok.subarray(0, fcount) },
+          markedKeys,
         };
       }
       if (c === 0x2c /* , */) {

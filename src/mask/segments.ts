@@ -46,7 +46,7 @@ const FIELD_PRIORITY: Record<string, number> = { gcp_service_account_key: 100, p
  * when it lies inside one of them. Strings with escapes are decoded and scanned in a second view.
  */
 export function jsonDocument(src: string, maxDepth: number, multi: boolean, allow: AllowPaths): Document {
-  const strings: JsonStrings = walkJson(src, maxDepth, multi);
+  const strings: JsonStrings = walkJson(src, maxDepth, multi, mayNameField);
   const { count, start, end, flags } = strings;
   const escapedTokens: number[] = [];
   for (let t = 0; t < count; t++) if ((flags[t]! & ESCAPED) !== 0) escapedTokens.push(t);
@@ -137,12 +137,10 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
       const out: Candidate[] = [];
       const byName = new Map<string, Rule | undefined>();
       let ruleOfKey: (Rule | undefined)[] | undefined;
-      for (let t = 0; t < count; t++) {
-        const f = flags[t]!;
-        if ((f & IS_KEY) === 0) continue;
-        // Most names end with no rule's word: rejected in place, without a copy.
-        if ((f & ESCAPED) === 0 ? !mayNameField(src, start[t]!, end[t]!) : !mayNameField(segText(t), 0, segText(t).length)) continue;
+      // The walker already set aside the few names that may end with a rule's word (and those with escapes).
+      for (const t of strings.markedKeys) {
         const raw = segText(t);
+        if ((flags[t]! & ESCAPED) !== 0 && !mayNameField(raw, 0, raw.length)) continue;
         if (!byName.has(raw)) byName.set(raw, fieldRuleFor(normalizeKey(raw)));
         const rule = byName.get(raw);
         if (rule) (ruleOfKey ??= new Array<Rule | undefined>(count))[t] = rule;

@@ -17,14 +17,16 @@ function idContext(ctx: MatchContext): boolean {
 
 /**
  * Where the unanchored PII patterns below can match, found in one pass instead of one per pattern.
- * Every card, SSN, North-American phone and IPv4 match lies in a run of digits and separators: the
- * first alternative reads such a run whole (a long id costs one step, not one per digit) and
- * `numericRunMayHold` keeps it when it has 9 digits or 3 dots, or, without separators, is exactly
- * 9, 15 or 16 digits long. IBANs start with two capitals and two digits; IPv6 text forms hold `::`
- * or three colons around hex groups; international phones start with `+` and a digit (found by
- * indexOf: `+` is rare). Linear: bounded repeats (R4), and a matched run is never rescanned.
+ * Every card, SSN, North-American phone and IPv4 match starts after a character that is not a letter
+ * or digit (or at the start) and lies in a run of digits and separators: the first alternative reads
+ * that character and the run whole (digits inside hex ids cost no attempt, a long run one step), skips
+ * runs opening with 17+ digits (ids: no such match can start there), and `numericRunMayHold` keeps a
+ * run with 9 digits or 3 dots, or, without separators, of exactly 9, 15 or 16 digits. IBANs start
+ * with two capitals and two digits; IPv6 text forms hold `::` or three colons around hex groups;
+ * international phones start with `+` and a digit (found by indexOf: `+` is rare). Linear: bounded
+ * repeats (R4), and a matched run is never rescanned.
  */
-const PII_GATE = /[0-9][0-9 .()-]{5,4096}[0-9]|[A-Z]{2}[0-9]{2}|:(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
+const PII_GATE = /(?:^|[^0-9A-Za-z])(?![0-9]{17})([0-9][0-9 .()-]{5,4096}[0-9])|[A-Z]{2}[0-9]{2}|:(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
 
 function numericRunMayHold(run: string): boolean {
   if (run.length >= 4096) return true;
@@ -44,8 +46,9 @@ export function piiGate(text: string): number[] {
   PII_GATE.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = PII_GATE.exec(text)) !== null) {
-    const c = m[0].charCodeAt(0);
-    if (c < 0x30 || c > 0x39 || numericRunMayHold(m[0])) at.push(m.index);
+    const run = m[1];
+    if (run === undefined) at.push(m.index);
+    else if (numericRunMayHold(run)) at.push(m.index + m[0].length - run.length);
   }
   for (let i = text.indexOf('+'); i >= 0; i = text.indexOf('+', i + 1)) {
     const d = text.charCodeAt(i + 1);

@@ -33,7 +33,8 @@ export const datadogAppKeyInContext: Detector = {
 export const datadogAppKey: Detector = {
   type: 'datadog_app_key',
   priority: 85,
-  keywords: ['ddapp_'],
+  // No keyword: every letter of `ddapp_` is common, so looking for it costs as much as this pattern.
+  keywords: [],
   pattern: re(String.raw`(?<![A-Za-z0-9_])ddapp_[A-Za-z0-9]{20,128}(?![A-Za-z0-9])`),
 };
 
@@ -58,8 +59,11 @@ const PEM_BODY = String.raw`(?:[A-Za-z0-9+/=\\\r\n\t :,.]|-(?!----))`;
 export const gcpServiceAccountKey: Detector = {
   type: 'gcp_service_account_key',
   priority: 100,
-  keywords: ['service_account'],
+  // Gated on a word of its own pattern (a rare capital: cheap to look for); the service-account
+  // context is then checked once per match.
+  keywords: ['PRIVATE KEY'],
   pattern: re(String.raw`private_key\\{0,3}"[ \t]{0,3}:[ \t]{0,3}\\{0,3}"(-----BEGIN PRIVATE KEY-----${PEM_BODY}{16,65536}-----END PRIVATE KEY-----(?:\\{1,3}n)?)`),
+  validate: (_key, ctx) => ctx.text.includes('service_account'),
 };
 
 export const pemPrivateKey: Detector = {
@@ -93,7 +97,7 @@ export const githubToken: Detector = {
 export const stripeKey: Detector = {
   type: 'stripe_key',
   priority: 80,
-  keywords: ['_live_', '_test_', 'whsec_'],
+  keywords: ['sk_live_', 'sk_test_', 'rk_live_', 'rk_test_', 'whsec_'],
   pattern: re(String.raw`(?<![A-Za-z0-9_])(?:(?:sk|rk)_(?:live|test)_[A-Za-z0-9]{16,247}|whsec_[A-Za-z0-9]{24,247})(?![A-Za-z0-9])`),
 };
 
