@@ -18,6 +18,8 @@ export interface JsonStrings {
   readonly frames: JsonFrames;
   /** Member names the caller's `markKey` accepted, and every member name with escapes (not checked raw), in order. */
   readonly markedKeys: readonly number[];
+  /** Every string with escapes, in order. */
+  readonly escaped: readonly number[];
 }
 
 export interface JsonFrames {
@@ -104,6 +106,7 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
   const bad = badControl(src);
   if (bad >= 0) throw invalid(bad);
   const markedKeys: number[] = [];
+  const escaped: number[] = [];
   const n = src.length;
   let cap = 16 + (n >> 4);
   let [start, end, flags, frame, slot] = columns(5, cap) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
@@ -139,6 +142,7 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
       if (bs !== -1 && bs < q) {
         q = closeEscaped(src, bs);
         f |= ESCAPED;
+        escaped.push(count);
         bs = src.indexOf('\\', q);
       }
       if (lf !== -1 && lf <= i) lf = src.indexOf('\n', i);
@@ -212,6 +216,7 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
           slot: slot.subarray(0, count),
           frames: { kind: fKind.subarray(0, fcount), parent: fParent.subarray(0, fcount), slot: fSlot.subarray(0, fcount), keyTok: fKeyTok.subarray(0, fcount) },
           markedKeys,
+          escaped,
         };
       }
       if (c === 0x2c /* , */) {

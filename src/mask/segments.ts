@@ -48,8 +48,7 @@ const FIELD_PRIORITY: Record<string, number> = { gcp_service_account_key: 100, p
 export function jsonDocument(src: string, maxDepth: number, multi: boolean, allow: AllowPaths): Document {
   const strings: JsonStrings = walkJson(src, maxDepth, multi, mayNameField);
   const { count, start, end, flags } = strings;
-  const escapedTokens: number[] = [];
-  for (let t = 0; t < count; t++) if ((flags[t]! & ESCAPED) !== 0) escapedTokens.push(t);
+  const escapedTokens = strings.escaped;
   const decoded = new Map<number, string>();
   const segText = (t: number): string => {
     if ((flags[t]! & ESCAPED) === 0) return src.slice(start[t]!, end[t]!);

@@ -1,16 +1,35 @@
 /** Pure checks that turn a pattern match into a finding (or not). No regex here may backtrack. */
 
-/** Shannon entropy in bits per character. */
+/** Per-character counts for shannonEntropy (Latin-1 range), zeroed again before it returns. */
+const COUNTS = new Uint32Array(256);
+
+/** Shannon entropy in bits per character (terms summed in order of first occurrence). */
 export function shannonEntropy(s: string): number {
-  if (s.length === 0) return 0;
-  const counts = new Map<number, number>();
-  for (let i = 0; i < s.length; i++) {
+  const n = s.length;
+  if (n === 0) return 0;
+  const order: number[] = [];
+  let wide: Map<number, number> | undefined;
+  for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
-    counts.set(c, (counts.get(c) ?? 0) + 1);
+    if (c < 256) {
+      const k = COUNTS[c]!;
+      if (k === 0) order.push(c);
+      COUNTS[c] = k + 1;
+    } else {
+      wide ??= new Map();
+      const k = wide.get(c);
+      if (k === undefined) order.push(c);
+      wide.set(c, (k ?? 0) + 1);
+    }
   }
   let h = 0;
-  for (const n of counts.values()) {
-    const p = n / s.length;
+  for (const c of order) {
+    let k: number;
+    if (c < 256) {
+      k = COUNTS[c]!;
+      COUNTS[c] = 0;
+    } else k = wide!.get(c)!;
+    const p = k / n;
     h -= p * Math.log2(p);
   }
   return h;

@@ -26,7 +26,7 @@ function idContext(ctx: MatchContext): boolean {
  * international phones start with `+` and a digit (found by indexOf: `+` is rare). Linear: bounded
  * repeats (R4), and a matched run is never rescanned.
  */
-const PII_GATE = /(?:^|[^0-9A-Za-z])(?![0-9]{17})([0-9][0-9 .()-]{5,4096}[0-9])|[A-Z]{2}[0-9]{2}|:(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
+const PII_GATE = /(?:^|[^0-9A-Za-z])([0-9](?![0-9]{16})[0-9 .()-]{5,4096}[0-9])|[A-Z]{2}[0-9]{2}|:(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
 
 function numericRunMayHold(run: string): boolean {
   if (run.length >= 4096) return true;
@@ -95,12 +95,28 @@ export const ipv6: Detector = {
   validate: (s) => s.includes(':') && ipv6Valid(s) && s !== '::1',
 };
 
+/** Printed groupings: 4-4-4-4, 4-4-4-4-1..4, 4-6-4, 4-6-5, one separator throughout; bare: 15 or 16 digits. */
 function cardGroupsValid(candidate: string): boolean {
-  const seps = candidate.replace(/[0-9]/g, '');
-  if (seps.length === 0) return candidate.length === 15 || candidate.length === 16;
-  if (seps !== seps[0]!.repeat(seps.length)) return false;
-  const groups = candidate.split(seps[0]!).map((g) => g.length).join(',');
-  return /^4,4,4,(?:4|4,[1-3]|4,4)$/.test(groups) || groups === '4,6,5' || groups === '4,6,4';
+  const groups: number[] = [];
+  let sep = 0;
+  let run = 0;
+  for (let i = 0; i < candidate.length; i++) {
+    const c = candidate.charCodeAt(i);
+    if (c >= 0x30 && c <= 0x39) {
+      run++;
+      continue;
+    }
+    if (sep === 0) sep = c;
+    else if (c !== sep) return false;
+    groups.push(run);
+    run = 0;
+  }
+  groups.push(run);
+  if (sep === 0) return run === 15 || run === 16;
+  const [a, b, c, d, e] = groups;
+  if (groups.length === 3) return a === 4 && b === 6 && (c === 4 || c === 5);
+  if (a !== 4 || b !== 4 || c !== 4 || d !== 4) return false;
+  return groups.length === 4 || (groups.length === 5 && e! >= 1 && e! <= 4);
 }
 
 export const creditCard: Detector = {
