@@ -108,10 +108,11 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
   const markedKeys: number[] = [];
   const escaped: number[] = [];
   const n = src.length;
-  let cap = 16 + (n >> 4);
+  // Sized for a typical body (a string per ~16 bytes), capped: a huge single string must not cost a huge zeroed buffer.
+  let cap = 16 + Math.min(n >> 4, 8192);
   let [start, end, flags, frame, slot] = columns(5, cap) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
   let count = 0;
-  let fcap = 16 + (n >> 6);
+  let fcap = 16 + Math.min(n >> 6, 2048);
   let [fKind, fParent, fSlot, fKeyTok] = columns(4, fcap) as [Int32Array, Int32Array, Int32Array, Int32Array];
   let fcount = 0;
   // Enclosing containers (frame, slot) saved when a new one opens; the current one is in `fr` / `sl`.
