@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import t from 'tap';
+import { stringify } from 'yaml';
+import { withTestDatabase } from '../../helpers/db.js';
+
+const exec = promisify(execFile);
+
+t.test('cli: keyward config check — valid file exit 0, errors with path and line exit 2, no secret echoed', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-cli-'));
+  writeFileSync(join(dir, 'good.yaml'), 'connections:\n  - { name: prod, site: datadoghq.com, api_key: "${env:K}", groups: [agents] }\n');
+  writeFileSync(join(dir, 'bad.yaml'), 'listen:\n  authz: nowhere\nconnections:\n  - { name: prod, site: datadoghq.org, api_key: "${env:K}", groups: [agents] }\n');
+  const env = { ...process.env, K: 'f'.repeat(32) };
+  const good = await exec(process.execPath, ['bin/keyward.js', 'config', 'check', join(dir, 'good.yaml')], { env });
+  t.match(good.stdout, /good\.yaml: valid \(version [0-9a-f]{12}; 0 issuer\(s\), 1 connection\(s\)/);
+  const bad = await exec(process.execPath, ['bin/keyward.js', 'config', 'check', join(dir, 'bad.yaml')], { env }).catch((e: { code: number; stderr: string }) => e);
+  t.equal((bad as { code: number }).code, 2);
+  t.match((bad as { stderr: string }).stderr, /bad\.yaml:2:10 listen\.authz: expected host:port/);
+  t.match((bad as { stderr: string }).stderr, /bad\.yaml:4:\d+ connections\[0\]\.site/);
+  t.notOk((bad as { stderr: string }).stderr.includes('f'.repeat(32)));
+});
+
+t.test('cli: keyward serve starts every listener, reports ready, and exits 0 on SIGTERM', async (t) => {
+  const db = await withTestDatabase(t);
+  const dir = mkdtempSync(join(tmpdir(), 'kw-serve-'));
+  const config = join(dir, 'keyward.yaml');
+  writeFileSync(
+    config,
+    stringify({
+      listen: { authz: '127.0.0.1:0', proc: '127.0.0.1:0', admin: '127.0.0.1:0' },
+      database: { url: db.url, schema: db.schema },
+      connections: [{ name: 'prod', site: 'datadoghq.com', api_key: '${env:K}', groups: ['agents'] }],
+    }),
+  );
+  const child = spawn(process.execPath, ['bin/keyward.js', 'serve', '--config', config], { env: { ...process.env, K: 'e'.repeat(32) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const started = await new Promise<{ admin: string }>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`not started:\n${out}`)), 60_000);
+    child.stdout.on('data', () => {
+      const line = out.split('\n').find((l) => l.includes('"keyward started"'));
+      if (line) {
+        clearTimeout(timer);
+        resolve(JSON.parse(line) as { admin: string });
+      }
+    });
+  });
+  const ready = await fetch(`${started.admin}/readyz`);
+  t.equal(ready.status, 200);
+  t.match(await ready.json(), { status: 'ready', checks: { database: 'ok' } });
+  child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+  t.equal(code, 0, 'graceful exit');
+  t.match(out, /"keyward stopped"/);
+  t.notOk(out.includes('e'.repeat(32)), 'the key never appears in the logs');
+});
