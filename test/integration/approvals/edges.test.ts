@@ -1,0 +1,43 @@
+import t from 'tap';
+import { approvalConfig, approverCall, createDashboard } from '../../helpers/approvals.js';
+import { startPgStack } from '../../helpers/pg-stack.js';
+
+const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
+
+t.test('approvals: a body Envoy truncated cannot be bound to an approval → 413 body_partial', async (t) => {
+  const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '200ms' }));
+  const res = await s.tg.check({
+    method: 'POST',
+    path: '/api/v1/dashboard',
+    headers: { authorization: await s.bearer('agent-1', ['agents']), 'content-type': 'application/json', 'x-envoy-auth-partial-body': 'true' },
+    body: Buffer.from('{"title":"trunc'),
+  });
+  t.equal(res.denied_response?.status?.code, 'PayloadTooLarge');
+  t.equal((JSON.parse(res.denied_response!.body!) as { error: { code: string } }).error.code, 'body_partial');
+  const open = await s.db.pool.query(`SELECT count(*)::int AS n FROM "${s.db.schema}".approvals`);
+  t.equal(open.rows[0].n, 0, 'no approval request was opened');
+});
+
+t.test('approvals: outside the rule time window a vote is refused → 403 approval_window_closed', async (t) => {
+  const notToday = DAYS.filter((_, i) => i !== new Date().getUTCDay());
+  const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '200ms', window: { days: notToday } }));
+  const id = String((await createDashboard(s)).json.approval_id);
+  const vote = await approverCall(s, `/api/approvals/${id}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
+  t.equal(vote.status, 403);
+  t.equal(vote.json.error?.code, 'approval_window_closed');
+  t.equal((await createDashboard(s)).status, 202, 'still pending');
+});
+
+t.test('approvals admin API: unknown id → 404 approval_not_found; unknown status → 400 request_invalid; bad JSON → 400', async (t) => {
+  const s = await startPgStack(t, (issuer) => approvalConfig(issuer));
+  t.match(await approverCall(s, '/api/approvals/nope', 'bob', ['sre']), { status: 404, json: { error: { code: 'approval_not_found' } } });
+  t.match(await approverCall(s, '/api/approvals/nope/approve', 'bob', ['sre'], { method: 'POST', body: {} }), { status: 404 });
+  t.match(await approverCall(s, '/api/approvals?status=weird', 'bob', ['sre']), { status: 400, json: { error: { code: 'request_invalid' } } });
+  const token = await s.issuer.mint({ subject: 'bob', groups: ['sre'] });
+  const bad = await fetch(`${s.tg.gate.adminUrl}/api/approvals/x/deny`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: '{not json' });
+  t.equal(bad.status, 400);
+  const noSub = await s.issuer.mint({ subject: '', groups: ['sre'] });
+  const anonymous = await fetch(`${s.tg.gate.adminUrl}/api/approvals`, { headers: { authorization: `Bearer ${noSub}` } });
+  t.equal(anonymous.status, 401);
+  t.match(await anonymous.json(), { error: { code: 'token_claims_invalid' } });
+});
