@@ -56,6 +56,7 @@ export const ERRORS = {
   approval_window_closed: spec(403, PERMISSION_DENIED, 'Approvals for this rule are only accepted inside its time window.'),
   // processing
   context_missing: spec(403, PERMISSION_DENIED, 'The gate received no authorization context for this request (Envoy mis-wired); refusing.'),
+  context_invalid: spec(403, PERMISSION_DENIED, 'The authorization context of this request is not sealed by this gate, or has expired; refusing.'),
   body_too_large: spec(413, INVALID_ARGUMENT, 'The request body is larger than the configured limit once decompressed.'),
   body_ratio_exceeded: spec(413, INVALID_ARGUMENT, 'The request body expands beyond the allowed compression ratio.'),
   body_encoding_unsupported: spec(415, INVALID_ARGUMENT, 'The content-encoding of the request body is not supported.'),

@@ -65,12 +65,15 @@ export async function startGate(options: GateOptions): Promise<Gate> {
     compile: compileRuntime,
     log,
     ...(options.env ? { env: options.env } : {}),
-    onSwap: (_rt: Runtime, cfg: KeywardConfig) => {
+    onSwap: (rt: Runtime, cfg: KeywardConfig) => {
+      contextKeys = [rt.contextKey, ...contextKeys].slice(0, 2);
       secrets = [...cfg.secrets, ...cfg.connections.flatMap((c) => [c.api_key, c.app_key ?? ''])];
       log.level = cfg.logging.level;
     },
     onReload: (ok) => metrics.configReloads.inc({ outcome: ok ? 'ok' : 'failed' }),
   });
+  // The previous config's context key stays valid briefly, for calls checked just before a reload.
+  let contextKeys: readonly Buffer[] = [config.current().contextKey];
   const tracing = createTracing(config.current().config.telemetry, { secrets: () => secrets });
   const first = config.current().config;
   secrets = [...first.secrets, ...first.connections.flatMap((c) => [c.api_key, c.app_key ?? ''])];
@@ -122,7 +125,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
     ...(options.approvals ? { approvals: options.approvals } : hold ? { approvals: hold } : {}),
   });
   const authz: GrpcEndpoint = await startGrpcServer(listen.authz, [authorizationService(check, log)]);
-  const processors = createProcessorFactory({ runtime: () => config.current(), audit, log, metrics });
+  const processors = createProcessorFactory({ runtime: () => config.current(), contextKeys: () => contextKeys, audit, log, metrics });
   const proc: GrpcEndpoint = await startGrpcServer(listen.proc, [externalProcessorService(processors, log, { metrics, tracing })]);
   const admin: AdminServer = await startAdminServer({
     listen: listen.admin,

@@ -4,6 +4,7 @@ import { createPolicy, type PolicyEvaluator } from './policy/rules.js';
 import { createMasker } from './mask/index.js';
 import type { Masker } from './mask/types.js';
 import { createBodyCodec, type BodyCodec } from './mask/codecs.js';
+import { contextKey } from './authz/context-seal.js';
 
 /** A config snapshot with everything derived from it compiled once: what one request reads. */
 export interface Runtime {
@@ -15,6 +16,8 @@ export interface Runtime {
   readonly codec: BodyCodec;
   /** Masking for calls a given rule allowed: the global section with the rule's override applied. */
   maskingFor(rule: string): RuleMasking;
+  /** Seals and verifies the ext_authz → ext_proc context (src/authz/context-seal.ts). */
+  readonly contextKey: Buffer;
 }
 
 export interface RuleMasking {
@@ -36,6 +39,7 @@ export function compileRuntime(config: KeywardConfig): Runtime {
     perRule.set(rule.name ?? `rule-${i}`, { request: o.request ?? config.masking.request, response: o.response ?? config.masking.response, masker: byStyle.get(style)! });
   });
   return Object.freeze({
+    contextKey: contextKey(config),
     maskingFor: (rule: string) => perRule.get(rule) ?? fallback,
     config,
     classify: createClassifier(config.policy.operations),

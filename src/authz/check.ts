@@ -8,6 +8,7 @@ import type { IdentityVerifier } from '../identity/verify.js';
 import { selectConnection } from '../policy/connection.js';
 import { KEY_QUERY_PARAMS, redactedPath } from '../policy/request-path.js';
 import type { Runtime } from '../runtime.js';
+import { contextKey, sealContext } from './context-seal.js';
 import { NO_CODE, type Metrics } from '../telemetry/metrics.js';
 import type { TelemetrySpan, Tracing } from '../telemetry/tracing.js';
 import type { AllowOutcome, CheckDocument, CheckInput, CheckOutcome, DenyOutcome } from './types.js';
@@ -96,10 +97,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
 
   function allow(doc: CheckDocument, runtime: Runtime): AllowOutcome {
     const id = doc.identity!;
-    const outcome: AllowOutcome = {
-      kind: 'allow',
-      requestId: doc.requestId,
-      context: {
+    const context = {
         request_id: doc.requestId,
         issuer: id.issuer,
         subject: id.subject,
@@ -110,7 +108,11 @@ export function createAuthorizer(deps: AuthorizerDeps) {
         rule: doc.decision!.rule,
         approval_id: doc.approvalId ?? '',
         config_version: runtime.config.version,
-      },
+    };
+    const outcome: AllowOutcome = {
+      kind: 'allow',
+      requestId: doc.requestId,
+      context: { ...context, ...sealContext(context, runtime.contextKey) },
       headersToRemove: [...AGENT_CREDENTIAL_HEADERS, CONNECTION_HEADER, CLUSTER_HEADER],
       queryParamsToRemove: [...KEY_QUERY_PARAMS],
       responseHeaders: { [REQUEST_ID_HEADER]: doc.requestId },

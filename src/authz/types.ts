@@ -29,10 +29,16 @@ export interface CallContext {
   readonly config_version: string;
 }
 
+/** The context with its seal, as it travels in Envoy's dynamic metadata. */
+export interface SealedContext extends CallContext {
+  readonly expires_at: number;
+  readonly seal: string;
+}
+
 export interface AllowOutcome {
   readonly kind: 'allow';
   readonly requestId: string;
-  readonly context: CallContext;
+  readonly context: SealedContext;
   /** Request headers Envoy must drop before anything goes upstream. */
   readonly headersToRemove: readonly string[];
   readonly queryParamsToRemove: readonly string[];

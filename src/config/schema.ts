@@ -28,6 +28,8 @@ const listenSection = z
     proc: address.default('127.0.0.1:9002'),
     /** HTTP address of the admin listener: /healthz, /readyz, /metrics, approvals API and page. */
     admin: address.default('127.0.0.1:9000'),
+    /** Key sealing the context ext_authz hands to ext_proc (a reference); absent → derived from the Datadog keys. */
+    context_key: z.string().min(16).optional(),
   })
   .strict();
 

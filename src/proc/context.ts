@@ -1,4 +1,4 @@
-import type { CallContext } from '../authz/types.js';
+import type { SealedContext } from '../authz/types.js';
 import { OPERATION_CLASSES, type OperationClass } from '../config/schema.js';
 import { CONTEXT_KEY, EXT_AUTHZ_NAMESPACE } from '../envoy/metadata.js';
 import type { Plain } from '../envoy/struct.js';
@@ -7,7 +7,7 @@ import type { Plain } from '../envoy/struct.js';
  * The call context ext_authz handed over through Envoy's dynamic metadata, or null when it is
  * missing or malformed (a mis-wired Envoy: ext_proc must then refuse, never guess).
  */
-export function readCallContext(metadata: Readonly<Record<string, { readonly [key: string]: Plain }>>): CallContext | null {
+export function readCallContext(metadata: Readonly<Record<string, { readonly [key: string]: Plain }>>): SealedContext | null {
   const raw = metadata[EXT_AUTHZ_NAMESPACE]?.[CONTEXT_KEY];
   if (raw === null || raw === undefined || typeof raw !== 'object' || Array.isArray(raw)) return null;
   const c = raw as { readonly [key: string]: Plain };
@@ -15,7 +15,9 @@ export function readCallContext(metadata: Readonly<Record<string, { readonly [ke
   const requestId = str('request_id');
   const connection = str('connection');
   const cls = str('operation_class');
-  if (!requestId || !connection || !cls || !(OPERATION_CLASSES as readonly string[]).includes(cls)) return null;
+  const seal = str('seal');
+  const expiresAt = typeof c.expires_at === 'number' ? c.expires_at : NaN;
+  if (!requestId || !connection || !cls || !seal || !(OPERATION_CLASSES as readonly string[]).includes(cls)) return null;
   return {
     request_id: requestId,
     issuer: str('issuer') ?? '',
@@ -27,5 +29,7 @@ export function readCallContext(metadata: Readonly<Record<string, { readonly [ke
     rule: str('rule') ?? '',
     approval_id: str('approval_id') ?? '',
     config_version: str('config_version') ?? '',
+    expires_at: expiresAt,
+    seal,
   };
 }

@@ -10,6 +10,7 @@ import type { Runtime } from '../runtime.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { maskBody, sha256Hex } from './body.js';
 import { readCallContext } from './context.js';
+import { verifySeal } from '../authz/context-seal.js';
 import { PASS, type BodyMessage, type HeadersMessage, type ImmediateAnswer, type PhaseAnswer, type StreamProcessor } from './types.js';
 
 export const REQUEST_ID_HEADER = 'x-keyward-request-id';
@@ -23,6 +24,8 @@ const BODY_METHODS = ['POST', 'PUT', 'PATCH'];
 
 export interface ProcessorDeps {
   readonly runtime: () => Runtime;
+  /** Keys a context may be sealed with: the current config's, and the previous one's during a reload. */
+  readonly contextKeys?: () => readonly Buffer[];
   readonly audit: AuditSink;
   readonly log: Logger;
   readonly metrics?: Metrics;
@@ -58,6 +61,8 @@ export function createProcessorFactory(deps: ProcessorDeps) {
         const context = readCallContext(m.metadata);
         if (!context) return refuse('context_missing', undefined);
         const runtime = deps.runtime();
+        // Only a context ext_authz sealed (after its audit row committed) may unlock a key.
+        if (!verifySeal(context, context.expires_at, context.seal, deps.contextKeys?.() ?? [runtime.contextKey])) return refuse('context_invalid', context.request_id);
         const connection = runtime.config.connections.find((c) => c.name === context.connection);
         if (!connection) return refuse('connection_unknown', context.request_id);
         const method = (m.headers.get(':method') ?? 'GET').toUpperCase();
