@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ApprovalGate } from '../authz/check.js';
 import { KeywardError } from '../errors.js';
 import { redactedPath } from '../policy/request-path.js';
-import { sha256Hex } from '../proc/body.js';
+import { maskBody, sha256Hex } from '../proc/body.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { ApprovalListener } from './listener.js';
 import type { ApprovalNotifier } from './notify.js';
@@ -34,8 +34,9 @@ export function createApprovalHold(deps: HoldDeps): ApprovalGate {
     // Masked before persisted: the approver sees what will be sent, never a raw secret.
     let maskedBody: string | null = null;
     if (body.length > 0) {
-      const decoded = await runtime.codec.decode(body, doc.input.headers['content-encoding']);
-      maskedBody = runtime.masker.maskBody(decoded.body, doc.input.headers['content-type']).body.toString('utf8');
+      const literals = [connection.api_key, ...(connection.app_key ? [connection.app_key] : [])];
+      const masking = runtime.maskingFor(doc.decision!.rule);
+      maskedBody = (await maskBody(body, doc.input.headers['content-type'], doc.input.headers['content-encoding'], { masker: masking.masker, codec: runtime.codec, literals })).maskedText;
     }
     const fingerprint = approvalFingerprint({ connection: connection.name, subject: identity.subject, method: doc.input.method, path, bodySha256 });
     const open = () =>

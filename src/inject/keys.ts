@@ -50,7 +50,7 @@ export function pathWithoutKeys(rawPath: string): string | null {
     cleanPath = path.replace(LEGACY_INPUT, '/v1/input');
     changed = true;
   }
-  const kept = query === '' ? [] : query.split('&').filter((part) => {
+  const kept = query === '' ? [] : query.split(/[&;]/).filter((part) => {
     const name = decodeName(part.split('=')[0]!).toLowerCase();
     const isKey = (KEY_QUERY_PARAMS as readonly string[]).includes(name);
     if (isKey) changed = true;

@@ -73,8 +73,10 @@ export function createClassifier(overrides: readonly CatalogueEntry[] = []): Cla
     const { path, canonical } = splitRequestPath(rawPath);
     if (!canonical) return 'unknown';
     const m = method.toUpperCase();
+    // Catalogue paths are lower-case; a case variant must not slip past a sensitive entry.
+    const lower = path.toLowerCase();
     for (const e of entries) {
-      if ((e.method === '*' || e.method === m) && e.pattern.test(path)) return e.class;
+      if ((e.method === '*' || e.method === m) && e.pattern.test(lower)) return e.class;
     }
     return 'unknown';
   };

@@ -10,7 +10,9 @@ export interface RequestPath {
   readonly canonical: boolean;
 }
 
-const SUSPICIOUS = /%2f|%5c|%2e|\\|\/\/|\/\.\.?(?:\/|$)/i;
+// Encoded characters, path parameters (;), backslashes, empty and dot segments: shapes on which the
+// gate and Datadog could disagree about the endpoint. Envoy normalises what is legitimately encoded.
+const SUSPICIOUS = /%|;|\\|\/\/|\/\.\.?(?:\/|$)/;
 
 export function splitRequestPath(rawPath: string): RequestPath {
   const q = rawPath.indexOf('?');
@@ -30,7 +32,8 @@ export function redactedPath(rawPath: string): string {
   const { path, query } = splitRequestPath(rawPath);
   const safePath = path.replace(LEGACY_INPUT, '/v1/input/[REDACTED]');
   if (query === '') return safePath;
-  const parts = query.split('&').map((part) => {
+  // ';' separates parameters for some servers: treat it like '&' so no key hides behind it.
+  const parts = query.split(/[&;]/).map((part) => {
     const eq = part.indexOf('=');
     const name = safeDecode(eq === -1 ? part : part.slice(0, eq)).toLowerCase();
     return (KEY_QUERY_PARAMS as readonly string[]).includes(name) ? `${part.slice(0, eq === -1 ? part.length : eq)}=[REDACTED]` : part;

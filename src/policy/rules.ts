@@ -51,7 +51,8 @@ function compileRule(rule: PolicyRule, index: number): CompiledRule {
   const methods = list(m.method);
   if (methods) checks.push((i) => (methods as readonly string[]).includes(i.method.toUpperCase()));
   if (m.path !== undefined) {
-    const path = compilePathGlob(m.path);
+    // Case-insensitive: a deny rule must not be dodged by /API/V1/Monitor.
+    const path = new RegExp(compilePathGlob(m.path).source, 'i');
     checks.push((i) => path.test(splitRequestPath(i.path).path));
   }
   const classes = list(m.class);

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { AuditSink, FindingSummary, PayloadEvent } from '../audit/events.js';
 import type { CallContext } from '../authz/types.js';
-import type { ConnectionConfig, OperationClass } from '../config/schema.js';
+import type { ConnectionConfig } from '../config/schema.js';
 import { CLUSTER_HEADER } from '../config/sites.js';
 import { ERRORS, errorBody, isKeywardError, type ErrorCode } from '../errors.js';
 import { planKeyInjection } from '../inject/keys.js';
@@ -18,9 +18,6 @@ export const REQUEST_ID_HEADER = 'x-keyward-request-id';
 /** Response headers that could identify or echo a key; never returned to the agent. */
 const RESPONSE_HEADERS_TO_STRIP = ['dd-api-key', 'dd-application-key', 'x-datadog-api-key', 'x-datadog-application-key', 'set-cookie'];
 
-/** Operation classes whose responses can carry secrets (log lines, events, key listings, validate). */
-const MASKED_RESPONSE_CLASSES: readonly OperationClass[] = ['read', 'credential-admin'];
-const BODY_METHODS = ['POST', 'PUT', 'PATCH'];
 
 export interface ProcessorDeps {
   readonly runtime: () => Runtime;
@@ -87,8 +84,10 @@ export function createProcessorFactory(deps: ProcessorDeps) {
           kind: 'continue',
           headers: { set, remove: keys.remove },
           clearRouteCache: true,
-          bufferRequestBody: masking.request && BODY_METHODS.includes(method) && !m.endOfStream,
-          bufferResponseBody: masking.response && MASKED_RESPONSE_CLASSES.includes(context.operation_class),
+          // Any body, whatever the method: a DELETE or GET with a body is masked and audited too.
+          bufferRequestBody: masking.request && !m.endOfStream,
+          // Any class may echo a secret or a key in its response.
+          bufferResponseBody: masking.response,
         };
       },
 

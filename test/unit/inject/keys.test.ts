@@ -34,3 +34,7 @@ t.test('routing: path decides the host role; the site decides the host', async (
   t.same(routeFor('ddog-gov.com', 'POST', '/api/v2/logs'), { cluster: 'dd_logs_ddog_gov_com', host: 'http-intake.logs.ddog-gov.com' });
   t.same(routeFor('ap1.datadoghq.com', 'GET', '/api/v1/validate'), { cluster: 'dd_api_ap1_datadoghq_com', host: 'api.ap1.datadoghq.com' });
 });
+
+t.test('inject: a key after a ";" separator is removed too', async (t) => {
+  t.equal(pathWithoutKeys('/api/v2/series?a=1;api_key=k'), '/api/v2/series?a=1');
+});

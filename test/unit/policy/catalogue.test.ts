@@ -69,3 +69,12 @@ t.test('catalogue: config overrides come before the built-in entries', async (t)
   t.equal(c('POST', '/api/v1/monitor/42'), 'config-change');
   t.equal(c('post', '/api/v1/monitor/42/validate'), 'read', 'methods are case-insensitive');
 });
+
+t.test('catalogue: case variants, path parameters and encodings never reach a less sensitive class', async (t) => {
+  t.equal(classify('POST', '/api/v1/monitor/Mute_All'), 'destructive');
+  t.equal(classify('GET', '/api/v1/synthetics/Variables/x'), 'credential-admin');
+  t.equal(classify('POST', '/api/v1/monitor/mute_all;x'), 'unknown');
+  t.equal(classify('GET', '/api/v1/synthetics/variables;a/x'), 'unknown');
+  t.equal(classify('GET', '/api/v1/synthetics/%76ariables'), 'unknown');
+  t.equal(classify('GET', '/api/v1/monitor?q=a%20b'), 'read', 'encodings in the query are fine');
+});

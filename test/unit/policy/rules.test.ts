@@ -119,4 +119,10 @@ t.test('redactedPath: keys in query and legacy /v1/input paths never reach audit
   t.equal(redactedPath(`/api/v1/validate?Application_Key=${key}`), '/api/v1/validate?Application_Key=[REDACTED]');
   t.equal(redactedPath(`/api/v2/logs?dd-api-key=${key}`), '/api/v2/logs?dd-api-key=[REDACTED]');
   t.equal(redactedPath('/api/v1/query?q=%E0%A4%A'), '/api/v1/query?q=%E0%A4%A', 'bad escapes are kept as they are');
+  t.equal(redactedPath('/api/v1/series?a=1;api_key=k'), '/api/v1/series?a=1&api_key=[REDACTED]');
+});
+
+t.test('policy: path rules match whatever the case of the request path', async (t) => {
+  const p = createPolicy(policyOf('policy:\n  default: allow\n  rules:\n    - { match: { path: /api/v1/monitor/** }, action: deny }\n'));
+  t.equal(p(input({ method: 'GET', path: '/API/v1/Monitor/1', operationClass: 'read' })).action, 'deny');
 });
