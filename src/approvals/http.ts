@@ -83,13 +83,17 @@ export function approvalsHandler(deps: ApprovalsHttpDeps): AdminHandler {
       const runtime = deps.runtime();
       const approver = await deps.verify(req.headers.authorization, runtime.config.identity.issuers);
       const parts = url.pathname.split('/').filter(Boolean); // api, approvals, [id], [action]
+      // Approvers see the requests they may decide, nothing else: bodies and paths are not for every token.
+      const mayDecide = (a: { approvers: readonly string[] }) => a.approvers.some((g) => approver.groups.includes(g));
       if (req.method === 'GET' && parts.length === 2) {
         const status = (url.searchParams.get('status') ?? 'pending') as ApprovalStatus | 'open';
         if (!(STATUSES as readonly string[]).includes(status)) throw new KeywardError('request_invalid', 'unknown status');
-        sendJson(res, 200, { approvals: (await deps.store.list(status)).map(approvalView) });
+        sendJson(res, 200, { approvals: (await deps.store.list(status)).filter(mayDecide).map(approvalView) });
         return true;
       }
       if (req.method === 'GET' && parts.length === 3 && parts[2] === 'events') {
+        const approverGroups = runtime.config.policy.rules.flatMap((r) => r.approval?.approvers ?? []);
+        if (!mayDecide({ approvers: approverGroups })) throw new KeywardError('approval_forbidden');
         streamEvents(res, deps.listener);
         return true;
       }
@@ -98,6 +102,7 @@ export function approvalsHandler(deps: ApprovalsHttpDeps): AdminHandler {
       if (req.method === 'GET' && parts.length === 3) {
         const a = await deps.store.get(id);
         if (!a) throw new KeywardError('approval_not_found');
+        if (!mayDecide(a)) throw new KeywardError('approval_forbidden');
         sendJson(res, 200, approvalView(a));
         return true;
       }

@@ -198,7 +198,12 @@ export const configSchema = z
       if (issuers.has(iss.issuer)) ctx.addIssue({ code: 'custom', message: `duplicate issuer "${iss.issuer}"`, path: ['identity', 'issuers', i, 'issuer'] });
       issuers.add(iss.issuer);
     });
+    const ruleNames = new Set<string>();
     cfg.policy.rules.forEach((r, i) => {
+      const name = r.name ?? `rule-${i}`;
+      // Names join audit rows, approvals and per-rule masking: they must be unambiguous.
+      if (name === 'default' || ruleNames.has(name)) ctx.addIssue({ code: 'custom', message: name === 'default' ? 'the rule name "default" is reserved' : `duplicate rule name "${name}"`, path: ['policy', 'rules', i, 'name'] });
+      ruleNames.add(name);
       if (r.masking?.style === 'hmac' && cfg.masking.hmac_key === undefined) ctx.addIssue({ code: 'custom', message: 'masking style "hmac" needs masking.hmac_key', path: ['policy', 'rules', i, 'masking', 'style'] });
       const conns = r.match.connection === undefined ? [] : [r.match.connection].flat();
       for (const name of conns) {

@@ -41,3 +41,17 @@ t.test('approvals admin API: unknown id → 404 approval_not_found; unknown stat
   t.equal(anonymous.status, 401);
   t.match(await anonymous.json(), { error: { code: 'token_claims_invalid' } });
 });
+
+t.test('approvals admin API: only members of the request approver groups can see it', async (t) => {
+  const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '200ms' }));
+  const id = String((await createDashboard(s)).json.approval_id);
+  const outsider = await approverCall(s, `/api/approvals/${id}`, 'eve', ['agents']);
+  t.equal(outsider.status, 403);
+  t.equal(outsider.json.error?.code, 'approval_forbidden');
+  const list = await approverCall(s, '/api/approvals?status=pending', 'eve', ['agents']);
+  t.same((list.json as { approvals: unknown[] }).approvals, [], 'the list shows nothing to an outsider');
+  const token = await s.issuer.mint({ subject: 'eve', groups: ['agents'] });
+  const events = await fetch(`${s.tg.gate.adminUrl}/api/approvals/events`, { headers: { authorization: `Bearer ${token}` } });
+  t.equal(events.status, 403);
+  t.equal((await approverCall(s, `/api/approvals/${id}`, 'bob', ['sre'])).status, 200);
+});

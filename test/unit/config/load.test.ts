@@ -99,3 +99,8 @@ t.test('config: durations accept seconds or units, refuse nonsense', async (t) =
 t.test('config: an unreadable file is a ConfigError, not a crash', async (t) => {
   t.throws(() => loadConfigFile('/nonexistent/keyward.yaml'), ConfigError);
 });
+
+t.test('config: rule names are unique and "default" is reserved', async (t) => {
+  t.match(issuesOf('policy:\n  rules:\n    - { name: a, action: allow }\n    - { name: a, action: deny }\n'), [{ path: 'policy.rules[1].name', message: /duplicate rule name "a"/ }]);
+  t.match(issuesOf('policy:\n  rules:\n    - { name: default, action: allow }\n'), [{ path: 'policy.rules[0].name', message: /reserved/ }]);
+});
