@@ -74,6 +74,8 @@ export function createApprovalHold(deps: HoldDeps): ApprovalGate {
     for (;;) {
       switch (approval.status) {
         case 'approved':
+          // Envoy already gave up on this call: leave the approval for the agent's retry.
+          if (doc.input.signal?.aborted) throw new KeywardError('gate_unavailable', 'check cancelled while held');
           if (await deps.store.consume(approval.id, doc.requestId)) {
             ended('approved');
             return { approvalId: approval.id };
@@ -97,7 +99,7 @@ export function createApprovalHold(deps: HoldDeps): ApprovalGate {
           const left = deadline - Date.now();
           if (left <= 0) throw pending(approval, runtime.config.approvals.retry_after);
           // Register first, then re-read: a decision between the two is not missed.
-          const waiter = deps.listener.wait(approval.id, left);
+          const waiter = deps.listener.wait(approval.id, left, doc.input.signal);
           const fresh = await deps.store.get(approval.id);
           if (fresh && fresh.status !== 'pending') {
             waiter.cancel();

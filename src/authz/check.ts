@@ -81,6 +81,8 @@ export function createAuthorizer(deps: AuthorizerDeps) {
         if (input.bodyPartial) throw new KeywardError('body_partial');
         doc.approvalId = (await approvals(doc, decision.approval!, runtime)).approvalId;
       }
+      // Envoy gave up waiting (e.g. a hold longer than its timeout): nothing is forwarded, so nothing is allowed.
+      if (input.signal?.aborted) throw new KeywardError('gate_unavailable', 'check cancelled by Envoy');
       // audit: the call is forwarded only once its row is committed
       try {
         await deps.audit.record(callEvent(doc, runtime, 'allow', null, now()));

@@ -13,6 +13,8 @@ export interface CheckInput {
   readonly body: Buffer | null;
   /** True when Envoy truncated the body (x-envoy-auth-partial-body). */
   readonly bodyPartial: boolean;
+  /** Aborted when Envoy gives up on the Check (its timeout): nothing may be consumed or allowed after. */
+  readonly signal?: AbortSignal;
 }
 
 /** The context handed to ext_proc (schema: proto/keyward/v1/context.proto). */

@@ -18,7 +18,9 @@ export function authorizationService(check: Authorizer, log: Logger) {
         callback({ code: 3 as grpc.status, details: 'request_invalid' });
         return;
       }
-      check(input).then(
+      const abort = new AbortController();
+      call.on('cancelled', () => abort.abort());
+      check({ ...input, signal: abort.signal }).then(
         (outcome) => {
           // A cancelled call (Envoy timed out) gets no answer: Envoy already failed closed.
           if (call.cancelled) return;

@@ -55,3 +55,24 @@ t.test('approvals admin API: only members of the request approver groups can see
   t.equal(events.status, 403);
   t.equal((await approverCall(s, `/api/approvals/${id}`, 'bob', ['sre'])).status, 200);
 });
+
+t.test('approvals: when Envoy gives up on a held Check, the approval is not consumed by it', async (t) => {
+  const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '20s' }));
+  const headers = { authorization: await s.bearer('agent-1', ['agents']), 'content-type': 'application/json' };
+  // A Check with a 500 ms deadline, as an Envoy whose timeout is shorter than the hold.
+  const cancelled = new Promise<string>((resolve) =>
+    s.tg.client.Check(
+      { attributes: { request: { http: { method: 'POST', path: '/api/v1/dashboard', headers, raw_body: Buffer.from('{"title":"t"}') } } } },
+      { deadline: Date.now() + 500 },
+      (err) => resolve(err ? 'deadline' : 'answered'),
+    ),
+  );
+  t.equal(await cancelled, 'deadline');
+  const [pending] = await (await import('../../helpers/approvals.js')).waitForPending(s);
+  await approverCall(s, `/api/approvals/${pending!.id}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
+  await new Promise((r) => setTimeout(r, 300));
+  const row = await s.db.pool.query(`SELECT status FROM "${s.db.schema}".approvals WHERE id = $1`, [pending!.id]);
+  t.equal(row.rows[0].status, 'approved', 'still there for the retry');
+  const retry = await fetch(`${s.door.url}/api/v1/dashboard`, { method: 'POST', headers, body: '{"title":"t"}' });
+  t.equal(retry.status, 200, 'the retry uses it');
+});
