@@ -6,7 +6,8 @@ const NDJSON_TYPES = new Set(['application/x-ndjson', 'application/ndjson', 'app
 /** How a body of this content-type is read; undefined (no header) means "sniff". */
 export function bodyKind(contentType: string | undefined): BodyKind | undefined {
   if (contentType === undefined || contentType.trim() === '') return undefined;
-  const mime = (contentType.split(';')[0] ?? '').trim().toLowerCase();
+  // Repeated headers arrive joined by commas ("application/json,application/json"): the first counts.
+  const mime = (contentType.split(/[;,]/)[0] ?? '').trim().toLowerCase();
   if (mime === 'application/json' || mime === 'text/json' || mime.endsWith('+json')) return 'json';
   if (NDJSON_TYPES.has(mime)) return 'ndjson';
   if (mime.startsWith('text/') || mime.endsWith('+xml') || TEXT_TYPES.has(mime)) return 'text';

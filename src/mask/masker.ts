@@ -37,16 +37,21 @@ export function createMasker(config: MaskerOptions): Masker {
     return { text: applySpans(src, spans, replace), findings: summarize(spans), changed: spans.length > 0 };
   };
 
-  /** Sniffed bodies fall back to text when they only looked like JSON. */
+  /**
+   * Sniffed bodies fall back to text when they only looked like JSON. A body declared as text or
+   * binary that is in fact JSON is read as JSON: its escaped strings (\u0030…) must be decoded
+   * before scanning, whatever the sender claimed, since the receiver may parse it anyway.
+   */
   const readKind = (src: string, declared: BodyKind | undefined): BodyKind => {
-    if (declared !== undefined) return declared;
+    if (declared === 'json' || declared === 'ndjson') return declared;
     const sniffed = sniffKind(src);
+    if (declared !== undefined && sniffed !== 'json') return declared;
     if (sniffed !== 'json') return sniffed;
     try {
       documentFor(src, 'json');
       return 'json';
     } catch {
-      return 'text';
+      return declared ?? 'text';
     }
   };
 
