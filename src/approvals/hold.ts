@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import type { ApprovalGate } from '../authz/check.js';
+import type { CheckDocument } from '../authz/types.js';
 import { KeywardError } from '../errors.js';
-import { redactedPath } from '../policy/request-path.js';
+import { auditedPath } from '../authz/audited-path.js';
 import { maskBody, sha256Hex } from '../proc/body.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { ApprovalListener } from './listener.js';
@@ -30,7 +31,7 @@ export function createApprovalHold(deps: HoldDeps): ApprovalGate {
     const connection = doc.connection!;
     const body = doc.input.body ?? Buffer.alloc(0);
     const bodySha256 = sha256Hex(body);
-    const path = redactedPath(doc.input.path);
+    const path = auditedPath(doc as CheckDocument, runtime);
     // Masked before persisted: the approver sees what will be sent, never a raw secret.
     let maskedBody: string | null = null;
     if (body.length > 0) {

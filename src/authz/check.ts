@@ -6,7 +6,8 @@ import type { ApprovalSettings } from '../config/schema.js';
 import { CLUSTER_HEADER } from '../config/sites.js';
 import type { IdentityVerifier } from '../identity/verify.js';
 import { selectConnection } from '../policy/connection.js';
-import { KEY_QUERY_PARAMS, redactedPath } from '../policy/request-path.js';
+import { KEY_QUERY_PARAMS } from '../policy/request-path.js';
+import { auditedPath } from './audited-path.js';
 import type { Runtime } from '../runtime.js';
 import { contextKey, sealContext } from './context-seal.js';
 import { NO_CODE, type Metrics } from '../telemetry/metrics.js';
@@ -156,7 +157,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
         rule: doc.decision?.rule,
         dry_run: doc.decision?.dryRun.length ? doc.decision.dryRun : undefined,
         method: doc.input.method,
-        path: redactedPath(doc.input.path),
+        path: auditedPath(doc, deps.runtime()),
         decision,
         code: code ?? undefined,
         detail,
@@ -178,7 +179,7 @@ function callEvent(doc: CheckDocument, runtime: Runtime, decision: Decision, cod
     client_id: doc.identity?.clientId ?? null,
     connection: doc.connection?.name ?? null,
     method: doc.input.method,
-    path: redactedPath(doc.input.path),
+    path: auditedPath(doc, runtime),
     operation_class: doc.operationClass ?? null,
     decision,
     rule: doc.decision?.rule ?? null,

@@ -70,4 +70,6 @@ export interface CheckDocument {
   operationClass?: OperationClass;
   decision?: PolicyDecision;
   approvalId?: string;
+  /** The path as audited (see authz/check.ts auditedPath), computed once. */
+  auditedPath?: string;
 }

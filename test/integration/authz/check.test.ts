@@ -101,3 +101,11 @@ t.test('check: no key and no token in any log line', async (t) => {
   for (const key of Object.values(KEYS)) t.notOk(all.includes(key), 'no Datadog key logged');
   t.notOk(/eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\./.test(all), 'no JWT logged');
 });
+
+t.test('check: secrets in query values are masked in the audit row and the log', async (t) => {
+  const res = await tg.check({ method: 'GET', path: '/api/v1/monitor?q=AKIAIOSFODNN7EXAMPLE&name=x', headers: await bearer('agent-1', ['agents']) });
+  const id = (fromStruct(res.dynamic_metadata).keyward as { request_id: string }).request_id;
+  const row = tg.audit.events.find((e) => e.request_id === id);
+  t.match(row, { path: /^\/api\/v1\/monitor\?q=\[REDACTED:aws_access_key_id\]&name=x$/ });
+  t.notOk(tg.logs().join('\n').includes('AKIAIOSFODNN7EXAMPLE'));
+});
