@@ -129,7 +129,11 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       try {
         await deps.audit.record(payloadEvent(s, direction, contentType, encoding, masked.rawSha256, masked.maskedText, masked.findings, null, now() - started));
       } catch {
-        return refuse('audit_unavailable', s.context.request_id);
+        // A request body is never forwarded unaudited. A response comes from a call Datadog has already
+        // taken: answering 503 would make the agent retry a call that happened, so the (masked)
+        // response goes back and the missing row is logged.
+        if (direction === 'request') return refuse('audit_unavailable', s.context.request_id);
+        deps.log.error({ request_id: s.context.request_id, code: 'audit_unavailable', direction }, 'response payload not audited: audit store unavailable');
       }
       logBody(s, direction, masked.findings, null);
       for (const f of masked.findings) deps.metrics?.maskFindings.inc({ type: f.type, direction }, f.count);
