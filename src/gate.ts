@@ -54,12 +54,16 @@ export interface Gate {
   stop(): Promise<void>;
 }
 
+/** Values no log line may carry: every resolved reference, and the connections' keys even when written inline. */
+function secretsOf(cfg: KeywardConfig): readonly string[] {
+  return [...cfg.secrets, ...cfg.connections.flatMap((c) => (c.app_key ? [c.api_key, c.app_key] : [c.api_key]))];
+}
+
 /** Wires the parts of one keyward replica together. Nothing here decides anything. */
 export async function startGate(options: GateOptions): Promise<Gate> {
   let secrets: readonly string[] = [];
   const metrics = options.metrics ?? createMetrics();
-  let level = 'info';
-  const log = createLogger({ level, secrets: () => secrets, ...(options.logDestination ? { destination: options.logDestination } : {}) });
+  const log = createLogger({ level: 'info', secrets: () => secrets, ...(options.logDestination ? { destination: options.logDestination } : {}) });
   const config = createConfigStore<Runtime>({
     path: options.configPath,
     compile: compileRuntime,
@@ -67,7 +71,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
     ...(options.env ? { env: options.env } : {}),
     onSwap: (rt: Runtime, cfg: KeywardConfig) => {
       contextKeys = [rt.contextKey, ...contextKeys].slice(0, 2);
-      secrets = [...cfg.secrets, ...cfg.connections.flatMap((c) => [c.api_key, c.app_key ?? ''])];
+      secrets = secretsOf(cfg);
       log.level = cfg.logging.level;
     },
     onReload: (ok) => metrics.configReloads.inc({ outcome: ok ? 'ok' : 'failed' }),
@@ -76,9 +80,8 @@ export async function startGate(options: GateOptions): Promise<Gate> {
   let contextKeys: readonly Buffer[] = [config.current().contextKey];
   const tracing = createTracing(config.current().config.telemetry, { secrets: () => secrets });
   const first = config.current().config;
-  secrets = [...first.secrets, ...first.connections.flatMap((c) => [c.api_key, c.app_key ?? ''])];
-  level = first.logging.level;
-  log.level = level;
+  secrets = secretsOf(first);
+  log.level = first.logging.level;
 
   const database = options.audit ? (options.database ?? null) : (options.database ?? (await openDatabase(first.database, log, options.env ? { env: options.env } : {})));
   const audit =

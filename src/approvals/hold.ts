@@ -33,12 +33,12 @@ export function createApprovalHold(deps: HoldDeps): ApprovalGate {
     const bodySha256 = sha256Hex(body);
     const path = auditedPath(doc as CheckDocument, runtime);
     // Masked before persisted: the approver sees what will be sent, never a raw secret.
-    let maskedBody: string | null = null;
-    if (body.length > 0) {
+    const maskedBody = async (): Promise<string | null> => {
+      if (body.length === 0) return null;
       const literals = [connection.api_key, ...(connection.app_key ? [connection.app_key] : [])];
       const masking = runtime.maskingFor(doc.decision!.rule);
-      maskedBody = (await maskBody(body, doc.input.headers['content-type'], doc.input.headers['content-encoding'], { masker: masking.masker, codec: runtime.codec, literals })).maskedText;
-    }
+      return (await maskBody(body, doc.input.headers['content-type'], doc.input.headers['content-encoding'], { masker: masking.masker, codec: runtime.codec, literals })).maskedText;
+    };
     const fingerprint = approvalFingerprint({ connection: connection.name, subject: identity.subject, method: doc.input.method, path, bodySha256 });
     const open = () =>
       deps.store.open({

@@ -18,7 +18,8 @@ export interface NewApproval {
   readonly operationClass: string;
   readonly rule: string;
   readonly bodySha256: string;
-  readonly maskedBody: string | null;
+  /** The masked body, computed only when a new request is stored (retries of a held call skip it). */
+  readonly maskedBody: () => Promise<string | null>;
   readonly contentType: string | null;
   readonly approvers: readonly string[];
   readonly minApprovals: number;
@@ -133,11 +134,12 @@ export function createApprovalStore(options: ApprovalStoreOptions) {
           if (a && !(a.status === 'denied' && a.expires_at.getTime() <= now().getTime())) return { approval: a, created: false };
         }
         const id = randomUUID();
+        const maskedBody = await input.maskedBody();
         const created = now();
         await c.query(
           `INSERT INTO ${s}.approvals (id, fingerprint, status, request_id, issuer, subject, owner, connection, method, path, operation_class, rule, body_sha256, masked_body, content_type, approvers, min_approvals, created_at, expires_at)
            VALUES ($1,$2,'pending',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
-          [id, input.fingerprint, input.requestId, input.issuer, input.subject, input.owner, input.connection, input.method, input.path, input.operationClass, input.rule, input.bodySha256, input.maskedBody, input.contentType, [...input.approvers], input.minApprovals, created, new Date(created.getTime() + input.ttlMs)],
+          [id, input.fingerprint, input.requestId, input.issuer, input.subject, input.owner, input.connection, input.method, input.path, input.operationClass, input.rule, input.bodySha256, maskedBody, input.contentType, [...input.approvers], input.minApprovals, created, new Date(created.getTime() + input.ttlMs)],
         );
         await c.query('SELECT pg_notify($1, $2)', [channel, id]);
         return { approval: (await load(c, id))!, created: true };

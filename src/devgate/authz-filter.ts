@@ -3,6 +3,8 @@ import { envoyProtos } from '../envoy/protos.js';
 import type { AuthorizationClient } from '../envoy/generated/envoy/service/auth/v3/Authorization.js';
 import type { CheckRequest } from '../envoy/generated/envoy/service/auth/v3/CheckRequest.js';
 import type { CheckResponse__Output } from '../envoy/generated/envoy/service/auth/v3/CheckResponse.js';
+import { EXT_AUTHZ_NAMESPACE } from '../envoy/metadata.js';
+import { paramName } from '../policy/request-path.js';
 import { fromStruct, type Plain } from '../envoy/struct.js';
 import type { HeaderValueOption } from '../envoy/generated/envoy/config/core/v3/HeaderValueOption.js';
 import { applySetHeaders, removeHeaders, type HeaderSet } from './headers.js';
@@ -27,7 +29,6 @@ export interface LocalReply {
   details: string;
 }
 
-export const EXT_AUTHZ_FILTER_NAMESPACE = 'envoy.filters.http.ext_authz';
 
 export function createAuthzClient(options: ExtAuthzOptions): AuthorizationClient {
   const Ctor = envoyProtos().auth.envoy.service.auth.v3.Authorization;
@@ -90,7 +91,7 @@ export async function runExtAuthz(client: AuthorizationClient, options: ExtAuthz
   removeHeaders(req.headers, ok?.headers_to_remove, false);
   req.path = mutateQuery(req.path, ok?.query_parameters_to_remove ?? [], (ok?.query_parameters_to_set ?? []).map((q) => [q.key, q.value]));
   req.responseHeadersToAdd.push(...(ok?.response_headers_to_add ?? []));
-  if (response.dynamic_metadata) req.metadata[EXT_AUTHZ_FILTER_NAMESPACE] = fromStruct(response.dynamic_metadata);
+  if (response.dynamic_metadata) req.metadata[EXT_AUTHZ_NAMESPACE] = fromStruct(response.dynamic_metadata);
   return null;
 }
 
@@ -99,18 +100,9 @@ function mutateQuery(path: string, remove: readonly string[], set: readonly [str
   if (q === -1 && set.length === 0) return path;
   const base = q === -1 ? path : path.slice(0, q);
   const parts = q === -1 ? [] : path.slice(q + 1).split('&').filter((p) => p !== '');
-  const kept = parts.filter((p) => !remove.includes(decodeName(p)));
+  const kept = parts.filter((p) => !remove.includes(paramName(p)));
   for (const [k, v] of set) kept.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
   return kept.length ? `${base}?${kept.join('&')}` : base;
-}
-
-function decodeName(part: string): string {
-  const name = part.split('=')[0]!;
-  try {
-    return decodeURIComponent(name);
-  } catch {
-    return name;
-  }
 }
 
 /** Envoy's StatusCode enum arrives as a name with enums=String; the generated enum maps it back. */

@@ -1,5 +1,5 @@
 import type { ConnectionConfig } from '../config/schema.js';
-import { KEY_QUERY_PARAMS, splitRequestPath } from '../policy/request-path.js';
+import { LEGACY_INPUT, isKeyParam, queryParts, splitRequestPath } from '../policy/request-path.js';
 
 /** Endpoints that take the API key only; everything else needs the application key too. */
 const API_KEY_ONLY: readonly { method: string; path: RegExp }[] = [
@@ -27,8 +27,6 @@ export interface KeyPlan {
   readonly path: string | null;
 }
 
-const LEGACY_INPUT = /^\/v1\/input\/[^/?]+/;
-
 /**
  * Strips every place an agent may have put a key and injects the connection's own: the API key
  * always, the application key only where the connection has one and the endpoint needs it.
@@ -50,20 +48,11 @@ export function pathWithoutKeys(rawPath: string): string | null {
     cleanPath = path.replace(LEGACY_INPUT, '/v1/input');
     changed = true;
   }
-  const kept = query === '' ? [] : query.split(/[&;]/).filter((part) => {
-    const name = decodeName(part.split('=')[0]!).toLowerCase();
-    const isKey = (KEY_QUERY_PARAMS as readonly string[]).includes(name);
+  const kept = queryParts(query).filter((part) => {
+    const isKey = isKeyParam(part);
     if (isKey) changed = true;
     return !isKey;
   });
   if (!changed) return null;
   return kept.length > 0 ? `${cleanPath}?${kept.join('&')}` : cleanPath;
-}
-
-function decodeName(name: string): string {
-  try {
-    return decodeURIComponent(name);
-  } catch {
-    return name;
-  }
 }

@@ -25,26 +25,34 @@ export function splitRequestPath(rawPath: string): RequestPath {
 /** Query parameters in which agents may still put a Datadog key (legacy clients). */
 export const KEY_QUERY_PARAMS = ['api_key', 'application_key', 'dd-api-key', 'dd-application-key'] as const;
 
-const LEGACY_INPUT = /^\/v1\/input\/[^/]+/;
+/** A legacy logs-intake path carrying the key itself: `/v1/input/<KEY>`. */
+export const LEGACY_INPUT = /^\/v1\/input\/[^/]+/;
+
+/** Query parameters, split on '&' and on ';' (a separator for some servers: no key may hide behind it). */
+export function queryParts(query: string): string[] {
+  return query === '' ? [] : query.split(/[&;]/);
+}
+
+/** The decoded name of one `name=value` query part; a bad escape is kept as written. */
+export function paramName(part: string): string {
+  const eq = part.indexOf('=');
+  const name = eq === -1 ? part : part.slice(0, eq);
+  try {
+    return decodeURIComponent(name.replace(/\+/g, ' '));
+  } catch {
+    return name;
+  }
+}
+
+export function isKeyParam(part: string): boolean {
+  return (KEY_QUERY_PARAMS as readonly string[]).includes(paramName(part).toLowerCase());
+}
 
 /** The path and query with every key-bearing part removed: what audit rows and logs may show. */
 export function redactedPath(rawPath: string): string {
   const { path, query } = splitRequestPath(rawPath);
   const safePath = path.replace(LEGACY_INPUT, '/v1/input/[REDACTED]');
   if (query === '') return safePath;
-  // ';' separates parameters for some servers: treat it like '&' so no key hides behind it.
-  const parts = query.split(/[&;]/).map((part) => {
-    const eq = part.indexOf('=');
-    const name = safeDecode(eq === -1 ? part : part.slice(0, eq)).toLowerCase();
-    return (KEY_QUERY_PARAMS as readonly string[]).includes(name) ? `${part.slice(0, eq === -1 ? part.length : eq)}=[REDACTED]` : part;
-  });
+  const parts = queryParts(query).map((part) => (isKeyParam(part) ? `${part.split('=')[0]}=[REDACTED]` : part));
   return `${safePath}?${parts.join('&')}`;
-}
-
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text.replace(/\+/g, ' '));
-  } catch {
-    return text;
-  }
 }

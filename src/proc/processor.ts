@@ -11,9 +11,8 @@ import type { Metrics } from '../telemetry/metrics.js';
 import { maskBody, sha256Hex } from './body.js';
 import { readCallContext } from './context.js';
 import { verifySeal } from '../authz/context-seal.js';
+import { REQUEST_ID_HEADER } from '../authz/check.js';
 import { PASS, type BodyMessage, type HeadersMessage, type ImmediateAnswer, type PhaseAnswer, type StreamProcessor } from './types.js';
-
-export const REQUEST_ID_HEADER = 'x-keyward-request-id';
 
 /** Response headers that could identify or echo a key; never returned to the agent. */
 const RESPONSE_HEADERS_TO_STRIP = ['dd-api-key', 'dd-application-key', 'x-datadog-api-key', 'x-datadog-application-key', 'set-cookie'];
