@@ -5,10 +5,10 @@
  */
 import { readFileSync } from 'node:fs';
 
-// Set from the first full runs (lines 84.8–85.6, branches 83.3–83.4, functions 75.9–77.0 %), with a
-// margin for run-to-run variation of tap's merged V8 coverage (timing-dependent paths such as
-// reconnects and timeouts are not hit every run).
-const FLOOR = { lines: 82, branches: 80, functions: 72 } as const;
+// Set from the first full runs (lines 83.5–90.5, branches 82.2–85.3, functions 73.9–85.8 % over six
+// runs of the same code), with a margin for run-to-run variation of tap's merged V8 coverage
+// (timing-dependent paths such as reconnects and timeouts are not hit every run).
+const FLOOR = { lines: 80, branches: 78, functions: 70 } as const;
 
 const summary = JSON.parse(readFileSync('.tap/report/coverage-summary.json', 'utf8')) as { total: Record<keyof typeof FLOOR, { pct: number }> };
 let failed = false;
