@@ -90,7 +90,9 @@ export const ipv6: Detector = {
   gate: piiGate,
   // Anchored on its first colon (a literal V8 finds fast); the leading hex group sits in a lookbehind.
   // Two colons up front (every IPv6 text form has them) keep hex words and `key:value` tags out.
-  pattern: re(String.raw`:(?<=(?<![0-9A-Za-z:.])([0-9A-Fa-f]{0,4}):)[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{0,35}(?![0-9A-Za-z:])`, 'gd'),
+  // The lookahead asks for what every valid form has past its first colon (`::` or `h:h:`): the
+  // gate looks for the same, so no match can fall outside the segments it points at.
+  pattern: re(String.raw`:(?<=(?<![0-9A-Za-z:.])([0-9A-Fa-f]{0,4}):)(?=:|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{0,35}(?![0-9A-Za-z:])`, 'gd'),
   leadingGroup: true,
   validate: (s) => s.includes(':') && ipv6Valid(s) && s !== '::1',
 };
