@@ -39,7 +39,7 @@ export function createApprovalHold(deps: HoldDeps): ApprovalGate {
       const masking = runtime.maskingFor(doc.decision!.rule);
       return (await maskBody(body, doc.input.headers['content-type'], doc.input.headers['content-encoding'], { masker: masking.masker, codec: runtime.codec, literals })).maskedText;
     };
-    const fingerprint = approvalFingerprint({ connection: connection.name, subject: identity.subject, method: doc.input.method, path, bodySha256 });
+    const fingerprint = approvalFingerprint({ connection: connection.name, issuer: identity.issuer, subject: identity.subject, method: doc.input.method, path, bodySha256 });
     const open = () =>
       deps.store.open({
         fingerprint,

@@ -5,6 +5,8 @@ import type { ErrorCode } from '../errors.js';
 /** What an approval is bound to: this agent, this connection, this exact call and body. */
 export interface ApprovalSubject {
   readonly connection: string;
+  /** The agent is its issuer and subject: `sub` is only unique within one issuer. */
+  readonly issuer: string;
   readonly subject: string;
   readonly method: string;
   /** Path as audited (key-bearing parts redacted). */
@@ -15,7 +17,7 @@ export interface ApprovalSubject {
 
 /** A changed body, path, method, connection or agent needs a new approval. */
 export function approvalFingerprint(s: ApprovalSubject): string {
-  return createHash('sha256').update(JSON.stringify([s.connection, s.subject, s.method.toUpperCase(), s.path, s.bodySha256])).digest('hex');
+  return createHash('sha256').update(JSON.stringify([s.connection, s.issuer, s.subject, s.method.toUpperCase(), s.path, s.bodySha256])).digest('hex');
 }
 
 export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'consumed';

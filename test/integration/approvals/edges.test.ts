@@ -1,6 +1,7 @@
 import t from 'tap';
-import { approvalConfig, approverCall, createDashboard } from '../../helpers/approvals.js';
+import { approvalConfig, approverCall, createDashboard, DASHBOARD } from '../../helpers/approvals.js';
 import { startPgStack } from '../../helpers/pg-stack.js';
+import { startDevIssuer } from '../../../src/devgate/dev-issuer.js';
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
@@ -75,4 +76,24 @@ t.test('approvals: when Envoy gives up on a held Check, the approval is not cons
   t.equal(row.rows[0].status, 'approved', 'still there for the retry');
   const retry = await fetch(`${s.door.url}/api/v1/dashboard`, { method: 'POST', headers, body: '{"title":"t"}' });
   t.equal(retry.status, 200, 'the retry uses it');
+});
+
+t.test('approvals: an approval is bound to the agent issuer too — the same `sub` from another issuer cannot use it', async (t) => {
+  const other = await startDevIssuer();
+  t.teardown(() => other.close());
+  const s = await startPgStack(t, (issuer) => {
+    const config = approvalConfig(issuer, { hold: '200ms' });
+    return { ...config, identity: { issuers: [...config.identity.issuers, { issuer: other.issuer, audiences: ['keyward'], owner_claim: 'owner' }] } };
+  });
+  const first = await createDashboard(s);
+  t.equal(first.status, 202);
+  const approved = await approverCall(s, `/api/approvals/${String(first.json.approval_id)}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
+  t.equal(approved.status, 200);
+  const token = await other.mint({ subject: 'agent-1', groups: ['agents'], extra: { owner: 'owner-alice' } });
+  const impostor = await fetch(`${s.door.url}/api/v1/dashboard`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: DASHBOARD });
+  const json = (await impostor.json()) as { approval_id?: string };
+  t.equal(impostor.status, 202, 'the other issuer agent gets its own pending request');
+  t.not(json.approval_id, first.json.approval_id);
+  t.equal((await createDashboard(s)).status, 200, 'the approval is still there for the agent it was granted to');
+  t.equal(s.datadog.received.filter((r) => r.path === '/api/v1/dashboard').length, 1, 'one dashboard reached Datadog');
 });

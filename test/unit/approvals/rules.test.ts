@@ -2,12 +2,12 @@ import t from 'tap';
 import { approvalFingerprint, approverRefusal, effectiveStatus, insideWindow, tally } from '../../../src/approvals/rules.js';
 import { prettyJson } from '../../../src/approvals/pretty.js';
 
-const base = { connection: 'prod', subject: 'agent', method: 'POST', path: '/api/v1/dashboard', bodySha256: 'a'.repeat(64) };
+const base = { connection: 'prod', issuer: 'https://ci.example', subject: 'agent', method: 'POST', path: '/api/v1/dashboard', bodySha256: 'a'.repeat(64) };
 
 t.test('approvals rules: the fingerprint changes with every bound field', async (t) => {
   const f = approvalFingerprint(base);
   t.equal(f, approvalFingerprint({ ...base, method: 'post' }), 'method case does not matter');
-  for (const change of [{ connection: 'eu' }, { subject: 'other' }, { method: 'PUT' }, { path: '/api/v1/dashboard/x' }, { bodySha256: 'b'.repeat(64) }]) {
+  for (const change of [{ connection: 'eu' }, { issuer: 'https://other.example' }, { subject: 'other' }, { method: 'PUT' }, { path: '/api/v1/dashboard/x' }, { bodySha256: 'b'.repeat(64) }]) {
     t.not(approvalFingerprint({ ...base, ...change }), f, `changing ${Object.keys(change)[0]} needs a new approval`);
   }
 });
