@@ -85,11 +85,4 @@ export function seriesPayload(metric: string, value = 1): v2.MetricPayload {
   return { series: [{ metric, type: 0, points: [{ timestamp: now(), value }], tags: ['env:test'] }] };
 }
 
-/** Waits for a condition the running scenario will make true (60 s cap). */
-export async function until(cond: () => boolean): Promise<void> {
-  const end = Date.now() + 60_000;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
+export { until } from '../helpers/wait.js';

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import t from 'tap';
+import { countLines, until } from '../../helpers/wait.js';
 import { approvalConfig, approverCall, createDashboard, waitForPending } from '../../helpers/approvals.js';
 import { withTestDatabase } from '../../helpers/db.js';
 import { startPgStack } from '../../helpers/pg-stack.js';
@@ -65,8 +66,9 @@ t.test('approvals: webhook and Slack notifications, retried; a dead endpoint nev
   t.notOk(JSON.stringify(generic.bodies).includes('agent dashboard'), 'no payload in notifications');
 
   // Point both hooks at a closed port: the next approval is still created and usable.
+  const reloads = countLines(s.tg.logs, 'configuration reloaded');
   s.tg.writeConfig({ ...approvalConfig(s.issuer.issuer, { hold: '200ms' }, { approvals: { webhook_url: 'http://127.0.0.1:1/x', notify_attempts: 2 } }), database: { schema: s.db.schema } });
-  await new Promise((r) => setTimeout(r, 300));
+  await until(() => countLines(s.tg.logs, 'configuration reloaded') > reloads);
   const other = await createDashboard(s, JSON.stringify({ title: 'second' }));
   t.equal(other.status, 202);
   await s.tg.gate.approvals!.notifier.idle();

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
+import { until } from '../../helpers/wait.js';
 import { startDevIssuer } from '../../../src/devgate/dev-issuer.js';
 import { fromStruct } from '../../../src/envoy/struct.js';
 import { startTestGate } from '../../helpers/gate.js';
@@ -33,13 +34,13 @@ t.test('config reload: concurrent calls see the old or the new config, never a m
 
   await new Promise((r) => setTimeout(r, 150));
   tg.writeConfig(configFor(issuer.issuer, 'b')); // picked up by the file watcher
-  await waitFor(() => tg.logs().some((l) => l.includes('configuration reloaded')));
+  await until(() => tg.logs().some((l) => l.includes('configuration reloaded')));
   await new Promise((r) => setTimeout(r, 150));
 
   // An invalid file: refused with a log line, generation b keeps serving.
   writeFileSync(tg.configPath, 'connections:\n  - name: BAD NAME\n    site: mars\n');
   process.kill(process.pid, 'SIGHUP');
-  await waitFor(() => tg.logs().some((l) => l.includes('configuration refused')));
+  await until(() => tg.logs().some((l) => l.includes('configuration refused')));
   await new Promise((r) => setTimeout(r, 150));
   running = false;
   await Promise.all(workers);
@@ -50,11 +51,3 @@ t.test('config reload: concurrent calls see the old or the new config, never a m
   const after = await tg.check({ method: 'GET', path: '/api/v1/monitor', headers });
   t.match(fromStruct(after.dynamic_metadata).keyward, { connection: 'conn-b', rule: 'rule-b' }, 'the last good config still serves');
 });
-
-async function waitFor(cond: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
