@@ -144,16 +144,51 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
         const rule = byName.get(raw);
         if (rule) (ruleOfKey ??= new Array<Rule | undefined>(count))[t] = rule;
       }
-      if (ruleOfKey === undefined) return out;
       const hay = lazyLower(src);
-      for (let t = 0; t < count; t++) {
-        const kt = keyTokenOf(strings, t);
-        const rule = kt >= 0 ? ruleOfKey[kt] : undefined;
-        if (!rule) continue;
+      const judge = (rule: Rule, t: number): void => {
         const hit = rule(segText(t), hay());
         if (hit) out.push({ seg: t, from: hit.from, to: hit.to, type: hit.type, priority: FIELD_PRIORITY[hit.type] ?? 50 });
+      };
+      if (ruleOfKey !== undefined) {
+        for (let t = 0; t < count; t++) {
+          const kt = keyTokenOf(strings, t);
+          const rule = kt >= 0 ? ruleOfKey[kt] : undefined;
+          if (rule) judge(rule, t);
+        }
       }
+      for (const [value, rule] of namedPairs(strings, src, segText, keyName)) judge(rule, value);
       return out;
     },
   };
+}
+
+/** Member names that say "the sibling `value` is called …", and the sibling names holding the value. */
+const PAIR_NAME_KEYS = new Set(['name', 'key', 'header', 'header_name', 'field', 'variable']);
+const PAIR_VALUE_KEYS = new Set(['value', 'header_value', 'val']);
+/** How far (in string tokens) a pair's value may sit from its name: siblings of one small object. */
+const PAIR_REACH = 16;
+
+/**
+ * Name/value pairs (`{"name": "DD-API-KEY", "value": "…"}`: HTTP headers of webhooks and synthetics
+ * tests, environment variables): the value string is judged by the rule its sibling's name selects.
+ * Only strings whose text may name a field (the cheap ending check) are looked at.
+ */
+function* namedPairs(strings: JsonStrings, src: string, segText: (t: number) => string, keyName: (kt: number) => string): Generator<[number, Rule]> {
+  const { count, flags, frame, start, end } = strings;
+  for (let t = 0; t < count; t++) {
+    if ((flags[t]! & IS_KEY) !== 0) continue;
+    const fr = frame[t]!;
+    if (fr < 0 || strings.frames.kind[fr] !== 0) continue;
+    const escaped = (flags[t]! & ESCAPED) !== 0;
+    if (!escaped && !mayNameField(src, start[t]!, end[t]!)) continue;
+    const text = segText(t);
+    if (escaped && !mayNameField(text, 0, text.length)) continue;
+    if (!PAIR_NAME_KEYS.has(keyName(strings.slot[t]!))) continue;
+    const rule = fieldRuleFor(normalizeKey(text));
+    if (!rule) continue;
+    for (let x = Math.max(0, t - PAIR_REACH); x < Math.min(count, t + PAIR_REACH); x++) {
+      if (x === t || frame[x] !== fr || (flags[x]! & IS_KEY) !== 0) continue;
+      if (PAIR_VALUE_KEYS.has(keyName(strings.slot[x]!))) yield [x, rule];
+    }
+  }
 }

@@ -91,3 +91,30 @@ for (const [name, text, type] of cases) {
     t.same(masker.maskText(text).findings.map((f) => f.type), type ? [type] : []);
   });
 }
+
+t.test('masker: a name/value pair is judged by the name its sibling gives the value', async (t) => {
+  const key = 'a1b2c3d4e5f60718293a4b5c6d7e8f91';
+  const src = JSON.stringify({
+    // Synthetics-test / webhook headers, either member order, escaped names included.
+    headers: [
+      { name: 'DD-API-KEY', value: key },
+      { value: 'hunter2hunter2', key: 'password' },
+      { name: 'Authoriz\u0061tion', value: 'Bearer abcdefghijklmnop' },
+      { name: 'X-Trace', value: key },
+    ],
+    env: [{ name: 'DB_PASSWORD', value: 'correct horse battery' }],
+    // A `name` member with a secret-ish word but no value sibling, and a value far from any name.
+    other: { name: 'monkey', value: 'banana' },
+  });
+  const r = masker.maskJson(src);
+  const out = JSON.parse(r.text) as { headers: { value: string }[]; env: { value: string }[]; other: { value: string } };
+  t.same(
+    out.headers.map((h) => h.value),
+    ['[REDACTED:datadog_api_key]', '[REDACTED:password]', 'Bearer [REDACTED:authorization_header]', key],
+    'the trace header value (32 hex, no key name) survives',
+  );
+  t.equal(out.env[0]!.value, '[REDACTED:password]');
+  t.equal(out.other.value, 'banana', 'a name that names no secret changes nothing');
+  t.match(r.findings, [{ type: 'authorization_header' }, { type: 'datadog_api_key', locations: ['$.headers[0].value'] }, { type: 'password' }]);
+  t.notOk(JSON.stringify(r.findings).includes(key));
+});
