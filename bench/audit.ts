@@ -46,7 +46,10 @@ const event = (i: number): CallEvent => ({
 
 /** Durable rows/s with `inFlight` concurrent callers, each awaiting its record() before the next. */
 async function throughput(db: Database, schema: string, batchSize: number, rows: number, inFlight: number): Promise<number> {
-  const sink = createPostgresAuditSink({ pool: db.pool, schema, batchSize, batchDelayMs: batchSize === 1 ? 0 : 2, commitDeadlineMs: 30_000, writer: `bench-${batchSize}` });
+  // Row-at-a-time is one row per transaction, one transaction at a time (the sink would otherwise
+  // take up to 4 × batchSize waiting rows per commit and pipeline two commits).
+  const single = batchSize === 1 ? { maxBatchRows: 1, pipeline: 1 } : {};
+  const sink = createPostgresAuditSink({ pool: db.pool, schema, batchSize, batchDelayMs: batchSize === 1 ? 0 : 2, commitDeadlineMs: 30_000, writer: `bench-${batchSize}`, ...single });
   await sink.record(event(-1)); // warm: connection, chain head, partition
   let next = 0;
   const started = performance.now();

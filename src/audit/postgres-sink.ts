@@ -6,6 +6,7 @@
  * unknown: the next batch re-reads it, and the compare-and-set (which waits on the row lock of any
  * batch still committing) refuses to build on a stale head, so a lost commit can never fork the chain.
  */
+import { createHash } from 'node:crypto';
 import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { KeywardError } from '../errors.js';
 import type { DbLog } from '../db/log.js';
@@ -183,8 +184,8 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     const onError = () => undefined;
     client.on('error', onError);
     // query_timeout is honoured by node-postgres per query, though @types/pg does not declare it.
-    const q: Q = (text, values = []) => {
-      const config: QueryConfig & { query_timeout: number } = { text, values, query_timeout: Math.max(1, deadlineAt - Date.now()) };
+    const q: Q = (text, values = [], name?: string) => {
+      const config: QueryConfig & { query_timeout: number } = { text, values, query_timeout: Math.max(1, deadlineAt - Date.now()), ...(name ? { name } : {}) };
       return client.query(config);
     };
     let ok = false;
@@ -197,7 +198,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
       }
       const fromSeq = chained.head.seq - batch.length;
       const st = batchStatement(schema, chained.rows, fromSeq, chained.head);
-      const done = await q(st.text, st.values);
+      const done = await q(st.text, st.values, preparedName(st.text));
       ok = true; // the connection is healthy either way
       if (done.rowCount !== 1) throw new StaleHead();
       return chained.head;
@@ -208,7 +209,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     }
   }
 
-  type Q = (text: string, values?: unknown[]) => Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
+  type Q = (text: string, values?: unknown[], name?: string) => Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
 
   async function loadHead(q: Q): Promise<ChainHead> {
     await q(`INSERT INTO ${s}.chain_heads (writer, seq, hash, recorded_at) VALUES ($1, 0, $2, 'epoch') ON CONFLICT (writer) DO NOTHING`, [writer, GENESIS_HASH]);
@@ -229,6 +230,23 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
       if (options.endPoolOnClose) await pool.end();
     },
   };
+}
+
+const preparedNames = new Map<string, string>();
+
+/**
+ * The batch statement's text depends only on the schema and which tables the batch touches (its
+ * arrays are parameters): a few texts, each parsed and planned once per connection as a named
+ * prepared statement instead of once per batch. The name is derived from the text, so two sinks
+ * sharing a connection never collide.
+ */
+function preparedName(text: string): string {
+  let name = preparedNames.get(text);
+  if (name === undefined) {
+    name = `keyward_audit_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    preparedNames.set(text, name);
+  }
+  return name;
 }
 
 /** pool.connect() bounded by a deadline; a connection that arrives late is handed back. */

