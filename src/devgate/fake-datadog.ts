@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync, inflateSync } from 'node:zlib';
+import { decompress as zstdDecompress } from 'fzstd';
 import { needsApplicationKey } from '../inject/keys.js';
 
 export interface ReceivedRequest {
@@ -110,6 +111,7 @@ function decode(raw: Buffer, encoding: string | undefined): string {
   try {
     if (encoding === 'gzip') return gunzipSync(raw).toString('utf8');
     if (encoding === 'deflate') return inflateSync(raw).toString('utf8');
+    if (encoding === 'zstd' || encoding === 'zstd1') return Buffer.from(zstdDecompress(raw)).toString('utf8');
   } catch {
     return '<undecodable>';
   }

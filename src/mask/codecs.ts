@@ -32,7 +32,8 @@ export const RATIO_FLOOR_BYTES = 1024 * 1024;
 /** zstd windows up to this size (or twice the body limit) are accepted: what real encoders use for 5 MiB. */
 const MIN_ZSTD_WINDOW = 8 * 1024 * 1024;
 
-const ALIASES: Record<string, ContentCoding | 'identity'> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br', zstd: 'zstd', identity: 'identity' };
+/** `zstd1` is what Datadog's API and its official clients call zstd (v2 series); the header is forwarded as sent. */
+const ALIASES: Record<string, ContentCoding | 'identity'> = { gzip: 'gzip', 'x-gzip': 'gzip', deflate: 'deflate', br: 'br', zstd: 'zstd', zstd1: 'zstd', identity: 'identity' };
 
 /** `gzip, zstd` → ['gzip', 'zstd']; identity dropped. Throws body_encoding_unsupported. */
 export function parseContentEncoding(header: string | undefined): ContentCoding[] {

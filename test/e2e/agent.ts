@@ -11,6 +11,8 @@ type RequestContext = Parameters<client.HttpLibrary['send']>[0];
 /** Sends through the client's default library after setting the token (and any extra headers). */
 function bearerHttpApi(bearer: () => Promise<string> | string, extra: AgentOptions): client.HttpLibrary {
   const inner = new client.IsomorphicFetchHttpLibrary();
+  const zstd = extra.zstd;
+  if (zstd) inner.zstdCompressorCallback = (body) => Buffer.from(zstd(body));
   return {
     async send(request: RequestContext) {
       request.setHeaderParam('Authorization', await bearer());
@@ -34,6 +36,8 @@ export interface AgentOptions {
   headers?: Record<string, string>;
   /** Extra query parameters on every request (legacy `api_key=` placement). */
   query?: Record<string, string>;
+  /** How the client compresses a `zstd1` body (it ships no zstd of its own). */
+  zstd?: (body: string) => Uint8Array;
   /** The client's own key settings: an agent that still holds a Datadog key. */
   authMethods?: client.AuthMethodsConfiguration;
 }

@@ -47,6 +47,19 @@ for (const encoding of ['gzip', 'deflate'] as const) {
   });
 }
 
+t.test('e2e: v2 series compressed with zstd (the client sends `Content-Encoding: zstd1`) arrive compressed and intact', async (t) => {
+  const { Zstd } = await import('@hpcc-js/wasm-zstd');
+  const zstd = await Zstd.load();
+  const before = s.datadog.received.length;
+  const res = await agent({ zstd: (body) => zstd.compress(new TextEncoder().encode(body), 3) }).metrics.submitMetrics({ body: seriesPayload('e2e.zstd', 9), contentEncoding: 'zstd1' });
+  t.same(res.errors, []);
+  const got = s.datadog.received[before]!;
+  t.equal(got.headers['content-encoding'], 'zstd1', 'forwarded under the name the client used');
+  t.equal(got.raw.readUInt32LE(0), 0xfd2fb528, 'still a zstd frame');
+  t.match(got.text, '"metric":"e2e.zstd"', 'Datadog decodes the same series');
+  t.equal(Number(got.headers['content-length']), got.raw.length);
+});
+
 const AWS = 'AKIAIOSFODNN7EXAMPLE';
 const GITHUB = 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';
 
