@@ -1,7 +1,7 @@
-import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { startAdminServer, type AdminHandler, type AdminServer } from './admin/server.js';
 import type { AuditSink } from './audit/events.js';
+import { auditSinkOptions } from './audit/config.js';
 import { createPostgresAuditSink } from './audit/postgres-sink.js';
 import { createAuthorizer, type ApprovalGate } from './authz/check.js';
 import { compileRuntime, type Runtime } from './runtime.js';
@@ -87,13 +87,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
   const audit =
     options.audit ??
     createPostgresAuditSink({
-      pool: database!.pool,
-      schema: first.database.schema,
-      batchSize: first.audit.batch_size,
-      batchDelayMs: first.audit.batch_delay,
-      commitDeadlineMs: first.audit.commit_deadline,
-      writer: first.audit.writer ?? `${hostname()}-${process.pid}`,
-      log,
+      ...auditSinkOptions(first.audit, database!.pool, first.database.schema, log),
       onBatch: (rows, seconds, ok) => {
         metrics.auditBatchSize.observe(rows);
         metrics.auditCommitLatency.observe({ outcome: ok ? 'ok' : 'failed' }, seconds);

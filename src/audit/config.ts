@@ -1,4 +1,4 @@
-/** Sink options from the validated `audit` section: what src/main.ts passes to createPostgresAuditSink. */
+/** Sink options from the validated `audit` section: what src/gate.ts passes to createPostgresAuditSink. */
 import { hostname } from 'node:os';
 import type { Pool } from 'pg';
 import type { AuditConfig } from '../config/sections/audit.js';
