@@ -46,6 +46,7 @@ export const ERRORS = {
   approval_pending: spec(202, PERMISSION_DENIED, 'This operation is waiting for human approval; retry the same call later.'),
   approval_denied: spec(403, PERMISSION_DENIED, 'An approver denied this operation.'),
   approval_expired: spec(403, PERMISSION_DENIED, 'The approval for this operation has expired.'),
+  approval_body_mismatch: spec(403, PERMISSION_DENIED, 'The request body differs from the body that was approved.'),
   body_partial: spec(413, PERMISSION_DENIED, 'The request body was truncated before authorization; it cannot be bound to an approval.'),
   // approvers (admin API)
   approval_not_found: spec(404, PERMISSION_DENIED, 'No such approval request.'),

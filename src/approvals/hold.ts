@@ -79,7 +79,7 @@ export function createApprovalHold(deps: HoldDeps): ApprovalGate {
           if (doc.input.signal?.aborted) throw new KeywardError('gate_unavailable', 'check cancelled while held');
           if (await deps.store.consume(approval.id, doc.requestId)) {
             ended('approved');
-            return { approvalId: approval.id };
+            return { approvalId: approval.id, bodySha256 };
           }
           // Another retry used it first: this call needs an approval of its own.
           ({ approval, created } = await open());

@@ -20,7 +20,7 @@ export const CONNECTION_HEADER = 'x-keyward-connection';
 export const REQUEST_ID_HEADER = 'x-keyward-request-id';
 
 /** What a require_approval decision turns into; the approvals capability plugs in here. */
-export type ApprovalGate = (doc: Readonly<CheckDocument>, settings: ApprovalSettings, runtime: Runtime) => Promise<{ approvalId: string }>;
+export type ApprovalGate = (doc: Readonly<CheckDocument>, settings: ApprovalSettings, runtime: Runtime) => Promise<{ approvalId: string; bodySha256: string }>;
 
 export interface AuthorizerDeps {
   readonly runtime: () => Runtime | undefined;
@@ -80,7 +80,9 @@ export function createAuthorizer(deps: AuthorizerDeps) {
       // approval
       if (decision.action === 'require_approval') {
         if (input.bodyPartial) throw new KeywardError('body_partial');
-        doc.approvalId = (await approvals(doc, decision.approval!, runtime)).approvalId;
+        const granted = await approvals(doc, decision.approval!, runtime);
+        doc.approvalId = granted.approvalId;
+        doc.approvedBodySha256 = granted.bodySha256;
       }
       // Envoy gave up waiting (e.g. a hold longer than its timeout): nothing is forwarded, so nothing is allowed.
       if (input.signal?.aborted) throw new KeywardError('gate_unavailable', 'check cancelled by Envoy');
@@ -111,6 +113,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
         rule: doc.decision!.rule,
         approval_id: doc.approvalId ?? '',
         config_version: runtime.config.version,
+        approved_body_sha256: doc.approvedBodySha256 ?? '',
     };
     const outcome: AllowOutcome = {
       kind: 'allow',

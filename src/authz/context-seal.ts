@@ -18,7 +18,7 @@ export function contextKey(config: KeywardConfig): Buffer {
 }
 
 function payload(c: CallContext, expiresAt: number): string {
-  return JSON.stringify([c.request_id, c.issuer, c.subject, [...c.groups], c.client_id, c.connection, c.operation_class, c.rule, c.approval_id, c.config_version, expiresAt]);
+  return JSON.stringify([c.request_id, c.issuer, c.subject, [...c.groups], c.client_id, c.connection, c.operation_class, c.rule, c.approval_id, c.config_version, c.approved_body_sha256, expiresAt]);
 }
 
 export function sealContext(c: CallContext, key: Buffer, now = Date.now()): { expires_at: number; seal: string } {

@@ -29,6 +29,8 @@ export interface CallContext {
   readonly rule: string;
   readonly approval_id: string;
   readonly config_version: string;
+  /** sha256 of the body an approval was granted for ('' without approval): ext_proc checks the forwarded body against it. */
+  readonly approved_body_sha256: string;
 }
 
 /** The context with its seal, as it travels in Envoy's dynamic metadata. */
@@ -70,6 +72,7 @@ export interface CheckDocument {
   operationClass?: OperationClass;
   decision?: PolicyDecision;
   approvalId?: string;
+  approvedBodySha256?: string;
   /** The path as audited (see authz/check.ts auditedPath), computed once. */
   auditedPath?: string;
 }

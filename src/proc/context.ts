@@ -29,6 +29,7 @@ export function readCallContext(metadata: Readonly<Record<string, { readonly [ke
     rule: str('rule') ?? '',
     approval_id: str('approval_id') ?? '',
     config_version: str('config_version') ?? '',
+    approved_body_sha256: str('approved_body_sha256') ?? '',
     expires_at: expiresAt,
     seal,
   };

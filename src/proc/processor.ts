@@ -39,6 +39,8 @@ interface StreamState {
   responseContentType: string | undefined;
   responseEncoding: string | undefined;
   upstreamStatus: number | null;
+  /** Whether request bodies are masked and audited here (the rule's masking), or only checked against an approval. */
+  maskRequest: boolean;
 }
 
 /**
@@ -73,7 +75,11 @@ export function createProcessorFactory(deps: ProcessorDeps) {
           responseContentType: undefined,
           responseEncoding: undefined,
           upstreamStatus: null,
+          maskRequest: runtime.maskingFor(context.rule).request,
         };
+        // An approval binds the exact body: one that ends on its headers must be the empty body approved.
+        const approved = context.approved_body_sha256;
+        if (approved !== '' && m.endOfStream && sha256Hex(Buffer.alloc(0)) !== approved) return refuse('approval_body_mismatch', context.request_id);
         const keys = planKeyInjection(connection, method, rawPath);
         const route = routeFor(connection.site, method, rawPath);
         const set: (readonly [string, string])[] = [...keys.set, [CLUSTER_HEADER, route.cluster]];
@@ -84,7 +90,8 @@ export function createProcessorFactory(deps: ProcessorDeps) {
           headers: { set, remove: keys.remove },
           clearRouteCache: true,
           // Any body, whatever the method: a DELETE or GET with a body is masked and audited too.
-          bufferRequestBody: masking.request && !m.endOfStream,
+          // An approved body is checked whole, masking or not.
+          bufferRequestBody: (masking.request || approved !== '') && !m.endOfStream,
           // Any class may echo a secret or a key in its response.
           bufferResponseBody: masking.response,
         };
@@ -92,6 +99,16 @@ export function createProcessorFactory(deps: ProcessorDeps) {
 
       async requestBody(m: BodyMessage): Promise<PhaseAnswer> {
         if (!state) return refuse('context_missing', undefined);
+        const approved = state.context.approved_body_sha256;
+        if (approved !== '') {
+          const sha = sha256Hex(m.body);
+          if (sha !== approved) {
+            await deps.audit.record(payloadEvent(state, 'request', state.requestContentType, state.requestEncoding, sha, null, [], 'approval_body_mismatch', 0)).catch(() => undefined);
+            logBody(state, 'request', [], 'approval_body_mismatch');
+            return refuse('approval_body_mismatch', state.context.request_id);
+          }
+          if (!state.maskRequest) return PASS;
+        }
         return maskAndAudit(state, 'request', m.body);
       },
 
