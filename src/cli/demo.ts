@@ -3,10 +3,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Command } from 'commander';
 import { CLUSTER_HEADER, DATADOG_SITES, clusterName, siteHost, type HostRole } from '../config/sites.js';
-import { EXT_AUTHZ_NAMESPACE } from '../envoy/metadata.js';
 import { startFakeDatadog } from '../devgate/fake-datadog.js';
 import { startFrontDoor } from '../devgate/front-door.js';
-import { extAuthzDefaults, extProcDefaults, type UpstreamCluster } from '../devgate/options.js';
+import { envoyYamlFrontDoor, type UpstreamCluster } from '../devgate/options.js';
 import { serve, stopOnSignals } from './serve.js';
 
 const DEMO_CONFIG = `# keyward demo configuration, written by \`npm start\` (keyward demo).
@@ -80,13 +79,7 @@ local fake that checks the keys it receives, like Datadog does. The config is wr
       const datadog = await startFakeDatadog({ apiKeys: [connection.api_key], appKeys: connection.app_key ? [connection.app_key] : [], listen: '127.0.0.1:0' });
       const clusters: Record<string, UpstreamCluster> = {};
       for (const site of DATADOG_SITES) for (const role of ['api', 'logs', 'events'] as HostRole[]) clusters[clusterName(site, role)] = { url: datadog.url, hostRewrite: siteHost(site, role) };
-      const door = await startFrontDoor({
-        listen: opts.listen,
-        extAuthz: { ...extAuthzDefaults(running.gate.authzAddress), timeoutMs: 30_000, statusOnError: 503, withRequestBody: { maxRequestBytes: 1024 * 1024, allowPartialMessage: true, packAsBytes: true } },
-        extProc: { ...extProcDefaults(running.gate.procAddress), messageTimeoutMs: 3_000, maxMessageTimeoutMs: 10_000, allowModeOverride: true, forwardingNamespaces: [EXT_AUTHZ_NAMESPACE] },
-        clusters,
-        clusterHeader: CLUSTER_HEADER,
-      });
+      const door = await startFrontDoor(envoyYamlFrontDoor(opts.listen, running.gate.authzAddress, running.gate.procAddress, clusters, CLUSTER_HEADER));
       const token = await running.devIssuer!.mint({ subject: 'demo-agent', groups: ['agents'], ttl: 3600 });
       process.stdout.write(banner(door.url, running.gate.adminUrl, running.devIssuer!.issuer, token, dir));
       stopOnSignals(async () => {

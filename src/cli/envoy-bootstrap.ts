@@ -1,4 +1,4 @@
-import { errorBody, type ErrorCode } from '../errors.js';
+import { FILTER_FAILURE_DETAILS, GATE_FAILURE_STATUS, gateFailureBody } from '../envoy/gate-replies.js';
 import { CLUSTER_HEADER, clusterName, DATADOG_SITES, siteHost, type DatadogSite, type HostRole } from '../config/sites.js';
 import { EXT_AUTHZ_NAMESPACE } from '../envoy/metadata.js';
 
@@ -50,9 +50,7 @@ export const HEALTH_SERVICES = {
   [PROC_CLUSTER]: 'envoy.service.ext_proc.v3.ExternalProcessor',
 } as const;
 
-/** Refusals Envoy itself produces (keyward unreachable, no route chosen); code and message come from src/errors.ts. */
-export const GATE_FAILURE_CODE = 'gate_unavailable' satisfies ErrorCode;
-const GATE_FAILURE_BODY = errorBody(GATE_FAILURE_CODE);
+const GATE_FAILURE_BODY = gateFailureBody();
 
 export function parseAddress(value: string, what: string): { address: string; port_value: number } {
   const m = /^([^\s:]+|\[[0-9a-fA-F:]+\]):(\d{1,5})$/.exec(value);
@@ -237,7 +235,7 @@ function routeConfig(): Record<string, unknown> {
             // ext_proc did not choose a Datadog cluster: fail closed.
             name: ROUTE_NAMES.unrouted,
             match: { prefix: '/' },
-            direct_response: { status: 503, body: { inline_string: GATE_FAILURE_BODY } },
+            direct_response: { status: GATE_FAILURE_STATUS, body: { inline_string: GATE_FAILURE_BODY } },
             response_headers_to_add: [{ header: { key: 'content-type', value: 'application/json' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
           },
         ],
@@ -256,13 +254,13 @@ function localReplyConfig(): Record<string, unknown> {
             name: 'envoy.access_loggers.extension_filters.cel',
             typed_config: {
               '@type': type('envoy.extensions.access_loggers.filters.cel.v3.ExpressionFilter'),
-              expression: "response.code_details.startsWith('ext_authz_error') || response.code_details.startsWith('ext_proc_error')",
+              expression: FILTER_FAILURE_DETAILS.map((p) => `response.code_details.startsWith('${p}')`).join(' || '),
             },
           },
         },
-        status_code: 503,
+        status_code: GATE_FAILURE_STATUS,
         body_format_override: {
-          json_format: JSON.parse(errorBody(GATE_FAILURE_CODE, '%REQ(X-REQUEST-ID)%')) as Record<string, unknown>,
+          json_format: JSON.parse(gateFailureBody('%REQ(X-REQUEST-ID)%')) as Record<string, unknown>,
           content_type: 'application/json',
         },
       },

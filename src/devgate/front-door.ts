@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createAuthzClient, reply, runExtAuthz, type HttpRequestState, type LocalReply } from './authz-filter.js';
 import { applySetHeaders, headerSetFrom, type HeaderSet } from './headers.js';
 import type { FrontDoorOptions, ProcessingModeOptions } from './options.js';
+import { GATE_FAILURE_STATUS, gateFailureBody, isFilterFailure } from '../envoy/gate-replies.js';
 import { forwardedMetadata, runPhase } from './proc-filter.js';
 import { createProcClient, openProcStream } from './proc-stream.js';
 
@@ -43,7 +44,8 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
     const host = headers.get('host') ?? 'localhost';
     headers.delete('host');
     const req: HttpRequestState = { method: inReq.method ?? 'GET', path: inReq.url ?? '/', headers, body, metadata: {}, responseHeadersToAdd: [] };
-    const local = (r: LocalReply) => {
+    const local = (original: LocalReply) => {
+      const r = options.gateReplies ? mapLocalReply(original, req.headers.get('x-request-id')) : original;
       localReplies.push({ status: r.status, details: r.details });
       return finish(r.status, r.headers, r.body, req);
     };
@@ -79,7 +81,14 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
       }
 
       const target = cluster === undefined ? undefined : options.clusters[cluster];
-      if (!target) return local(reply(404, cluster === undefined ? 'route_not_found' : 'cluster_not_found', ''));
+      if (cluster === undefined) {
+        // envoy.yaml: no cluster header → the catch-all `unrouted` route; bare Envoy: no route, 404.
+        if (!options.gateReplies) return local(reply(404, 'route_not_found', ''));
+        const direct = reply(GATE_FAILURE_STATUS, 'direct_response', gateFailureBody());
+        direct.headers.set('content-type', 'application/json');
+        return local(direct);
+      }
+      if (!target) return local(reply(503, 'cluster_not_found', ''));
       const upstream = await forward(target.url, target.hostRewrite ?? host, req.method, req.path, req.headers, reqBody.value);
       if (!upstream) return local(reply(503, 'upstream_connect_failure', ''));
 
@@ -123,6 +132,14 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
         server.close(() => resolve());
       }),
   };
+}
+
+/** local_reply_config: a mapper whose filter matches rewrites the status and the body (filter_manager.cc sendLocalReply). */
+function mapLocalReply(r: LocalReply, requestId: string | undefined): LocalReply {
+  if (!isFilterFailure(r.details)) return r;
+  const mapped = reply(GATE_FAILURE_STATUS, r.details, gateFailureBody(requestId));
+  mapped.headers.set('content-type', 'application/json');
+  return mapped;
 }
 
 /** A `:path` set by ext_proc lands in the header set; move it to the request line. */

@@ -3,6 +3,8 @@
  * (envoy.extensions.filters.http.ext_authz.v3.ExtAuthz, ext_proc.v3.ExternalProcessor).
  * Defaults are Envoy's, so a test that does not set a field sees what Envoy would do.
  */
+import { EXT_AUTHZ_NAMESPACE } from '../envoy/metadata.js';
+
 export type HeaderMode = 'SEND' | 'SKIP';
 export type BodyMode = 'NONE' | 'BUFFERED';
 
@@ -54,6 +56,11 @@ export interface FrontDoorOptions {
   clusters: Record<string, UpstreamCluster>;
   /** Route: take the cluster name from this request header (route.cluster_header). */
   clusterHeader: string;
+  /**
+   * Reply as envoy.yaml makes Envoy reply around the filters (src/envoy/gate-replies.ts): its
+   * local_reply_config for filter failures and its `unrouted` route. Off: the bare filters' replies.
+   */
+  gateReplies?: boolean;
 }
 
 export const ENVOY_DEFAULT_PROCESSING_MODE: ProcessingModeOptions = Object.freeze({
@@ -76,5 +83,21 @@ export function extProcDefaults(address: string): ExtProcOptions {
     allowModeOverride: false,
     processingMode: { ...ENVOY_DEFAULT_PROCESSING_MODE },
     forwardingNamespaces: [],
+  };
+}
+
+/**
+ * The front door set up as envoy/envoy.yaml sets up Envoy: ext_authz with the body (1 MiB, partial
+ * allowed, as bytes), a 30 s timeout above the approval hold and 503 on error; ext_proc with mode
+ * override, 3 s message timeout (10 s max) and the ext_authz metadata forwarded; its local replies.
+ */
+export function envoyYamlFrontDoor(listen: string, authzAddress: string, procAddress: string, clusters: Record<string, UpstreamCluster>, clusterHeader: string): FrontDoorOptions {
+  return {
+    listen,
+    extAuthz: { ...extAuthzDefaults(authzAddress), timeoutMs: 30_000, statusOnError: 503, withRequestBody: { maxRequestBytes: 1024 * 1024, allowPartialMessage: true, packAsBytes: true } },
+    extProc: { ...extProcDefaults(procAddress), messageTimeoutMs: 3_000, maxMessageTimeoutMs: 10_000, allowModeOverride: true, forwardingNamespaces: [EXT_AUTHZ_NAMESPACE] },
+    clusters,
+    clusterHeader,
+    gateReplies: true,
   };
 }

@@ -26,7 +26,8 @@ export function forwardedMetadata(options: ExtProcOptions, req: HttpRequestState
 
 /** Failure handling as Envoy's ext_proc filter does it with failure_mode_allow false. */
 function failureReply(result: Extract<ExchangeResult, { kind: 'failed' }>): LocalReply {
-  return result.reason === 'timeout' ? reply(504, 'ext_proc_per_message_timeout_exceeded', '') : reply(500, `ext_proc_error_${result.reason}`, '');
+  // The response code details ext_proc.cc gives them (envoy.yaml's local_reply_config matches on the prefix).
+  return result.reason === 'timeout' ? reply(504, 'ext_proc_error_per-message_timeout_exceeded', '') : reply(500, `ext_proc_error_gRPC_error_${result.code ?? 2}`, '');
 }
 
 export function immediateReply(res: ProcessingResponse__Output): LocalReply {

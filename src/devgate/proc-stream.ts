@@ -10,9 +10,14 @@ export type Phase = 'request_headers' | 'request_body' | 'response_headers' | 'r
 export type ExchangeResult =
   | { kind: 'response'; response: ProcessingResponse__Output }
   | { kind: 'immediate'; response: ProcessingResponse__Output }
-  /** The processor closed the stream cleanly: Envoy skips the remaining phases. */
+  /**
+   * The processor closed the stream cleanly, or sent a message Envoy did not expect (a wrong kind, or
+   * one nothing was waiting for): either way Envoy skips the remaining phases and the request goes on
+   * (ext_proc.cc onReceiveMessage: a spurious message closes the stream whatever failure_mode_allow says).
+   */
   | { kind: 'closed' }
-  | { kind: 'failed'; reason: 'timeout' | 'grpc_error' | 'spurious_message' | 'wrong_response_kind' };
+  /** `code`: the gRPC status of a failed stream. */
+  | { kind: 'failed'; reason: 'timeout' | 'grpc_error'; code?: number };
 
 export function createProcClient(options: ExtProcOptions): ExternalProcessorClient {
   const Ctor = envoyProtos().extProc.envoy.service.ext_proc.v3.ExternalProcessor;
@@ -29,6 +34,11 @@ export function openProcStream(client: ExternalProcessorClient, options: ExtProc
   let waiting: { phase: Phase; resolve: (r: ExchangeResult) => void; timer: NodeJS.Timeout; extended: boolean } | null = null;
   let broken: ExchangeResult | null = null;
 
+  const abandon = () => {
+    broken = { kind: 'closed' };
+    settle(broken);
+    call.cancel();
+  };
   const settle = (result: ExchangeResult) => {
     if (!waiting) return;
     clearTimeout(waiting.timer);
@@ -38,7 +48,7 @@ export function openProcStream(client: ExternalProcessorClient, options: ExtProc
   };
   call.on('data', (res: ProcessingResponse__Output) => {
     if (!waiting) {
-      broken = { kind: 'failed', reason: 'spurious_message' };
+      abandon();
       return;
     }
     // A message carrying override_message_timeout is only that (Envoy returns before reading the
@@ -54,11 +64,11 @@ export function openProcStream(client: ExternalProcessorClient, options: ExtProc
       return;
     }
     if (res.response === 'immediate_response') return settle({ kind: 'immediate', response: res });
-    if (res.response !== waiting.phase) return settle({ kind: 'failed', reason: 'wrong_response_kind' });
+    if (res.response !== waiting.phase) return abandon();
     settle({ kind: 'response', response: res });
   });
-  call.on('error', () => {
-    broken = { kind: 'failed', reason: 'grpc_error' };
+  call.on('error', (e: grpc.ServiceError) => {
+    broken ??= { kind: 'failed', reason: 'grpc_error', code: e.code };
     settle(broken);
   });
   call.on('end', () => {

@@ -232,6 +232,8 @@ export async function startRig(options: {
   proc?: Parameters<typeof startScriptedProc>[0] | 'none';
   extAuthz?: Partial<ExtAuthzOptions>;
   extProc?: Partial<ExtProcOptions>;
+  /** Reply around the filters as envoy.yaml does (local_reply_config, `unrouted`). */
+  gateReplies?: boolean;
 }): Promise<HarnessRig> {
   const authz = await startScriptedAuthz(options.authz ?? (() => OK));
   const proc = options.proc === 'none' ? null : await startScriptedProc(options.proc);
@@ -244,6 +246,7 @@ export async function startRig(options: {
     ...(proc ? { extProc: { ...extProcDefaults(proc.address), messageTimeoutMs: 5_000, ...options.extProc } } : {}),
     clusters: { main: { url: upstream.url, hostRewrite: 'main.upstream' }, other: { url: other.url, hostRewrite: 'other.upstream' } },
     clusterHeader: CLUSTER_HEADER,
+    ...(options.gateReplies ? { gateReplies: true } : {}),
   });
   return {
     door,

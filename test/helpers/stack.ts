@@ -2,8 +2,7 @@ import { DATADOG_SITES, CLUSTER_HEADER, clusterName, siteHost, type HostRole } f
 import { startDevIssuer, type DevIssuer } from '../../src/devgate/dev-issuer.js';
 import { startFakeDatadog, type FakeDatadog } from '../../src/devgate/fake-datadog.js';
 import { startFrontDoor, type FrontDoor } from '../../src/devgate/front-door.js';
-import { extAuthzDefaults, extProcDefaults, type UpstreamCluster } from '../../src/devgate/options.js';
-import { EXT_AUTHZ_NAMESPACE } from '../../src/envoy/metadata.js';
+import { envoyYamlFrontDoor, type UpstreamCluster } from '../../src/devgate/options.js';
 import type { GateOptions } from '../../src/gate.js';
 import { KEYS, startTestGate, type TestGate } from './gate.js';
 
@@ -34,20 +33,9 @@ export async function startStack(config: (issuer: string) => Record<string, unkn
   const issuer = await startDevIssuer();
   const datadog = await startFakeDatadog({ apiKeys: [KEYS.prodApi, KEYS.euApi], appKeys: [KEYS.prodApp, KEYS.euApp] });
   const tg = await startTestGate(config(issuer.issuer), extra);
-  const door = await startFrontDoor({
-    listen: '127.0.0.1:0',
-    // As envoy/envoy.yaml: the body goes to ext_authz (approvals bind to it), timeout above the approval hold.
-    extAuthz: { ...extAuthzDefaults(tg.gate.authzAddress), timeoutMs: 30_000, statusOnError: 503, withRequestBody: { maxRequestBytes: 1024 * 1024, allowPartialMessage: true, packAsBytes: true } },
-    extProc: {
-      ...extProcDefaults(tg.gate.procAddress),
-      messageTimeoutMs: 5_000,
-      maxMessageTimeoutMs: 10_000,
-      allowModeOverride: true,
-      forwardingNamespaces: [EXT_AUTHZ_NAMESPACE],
-    },
-    clusters: fakeClusters(datadog.url),
-    clusterHeader: CLUSTER_HEADER,
-  });
+  // As envoy/envoy.yaml wires Envoy; a loaded CI machine gets 5 s per ext_proc message instead of 3.
+  const wired = envoyYamlFrontDoor('127.0.0.1:0', tg.gate.authzAddress, tg.gate.procAddress, fakeClusters(datadog.url), CLUSTER_HEADER);
+  const door = await startFrontDoor({ ...wired, extProc: { ...wired.extProc!, messageTimeoutMs: 5_000 } });
   return {
     issuer,
     datadog,

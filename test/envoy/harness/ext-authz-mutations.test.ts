@@ -62,7 +62,7 @@ t.test('harness: ext_authz response_headers_to_add reach the client on upstream 
   t.equal(res.headers.get('x-upstream'), 'yes');
   t.equal(rig.upstream.received[0]!.headers['x-request-id'], undefined, 'not a request header');
   const missing = await rig.call('/x', { headers: { 'x-route-cluster': 'nowhere' } });
-  t.equal(missing.status, 404);
+  t.equal(missing.status, 503);
   t.equal(missing.headers.get('x-request-id'), 'r-1', 'also on a local reply');
 });
 

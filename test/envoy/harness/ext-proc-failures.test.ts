@@ -4,8 +4,9 @@ import { passThrough, phaseOf, setHeader, startRig } from '../../helpers/scripte
 
 // ext_proc.cc: each message must be answered within message_timeout (504 per-message timeout with
 // failure_mode_allow false); override_message_timeout restarts the timer once per message, within
-// [1 ms, max_message_timeout] (0 → disabled); an answer of the wrong kind is a spurious message
-// (fail closed → 500); a stream error → 500; immediate_response ends the request with its status,
+// [1 ms, max_message_timeout] (0 → disabled); an answer of the wrong kind is a spurious message:
+// Envoy closes the stream and goes on without the processor, whatever failure_mode_allow says
+// (onReceiveMessage, FailedPrecondition); a stream error → 500 ext_proc_error_gRPC_error_<code>; immediate_response ends the request with its status,
 // headers and body, and the upstream is not called.
 
 const slowAfter = (ms: number, phase = 'request_headers') => (m: Parameters<typeof phaseOf>[0], r: { send(res: object): void }) => {
@@ -20,7 +21,7 @@ t.test('harness: ext_proc message timeout → 504, upstream not called', async (
   const res = await rig.call('/x');
   t.equal(res.status, 504);
   t.equal(rig.upstream.received.length, 0);
-  t.same(rig.door.localReplies.at(-1), { status: 504, details: 'ext_proc_per_message_timeout_exceeded' });
+  t.same(rig.door.localReplies.at(-1), { status: 504, details: 'ext_proc_error_per-message_timeout_exceeded' });
 });
 
 t.test('harness: ext_proc timeout on a response phase → 504 after the upstream answered', async (t) => {
@@ -65,11 +66,12 @@ t.test('harness: ext_proc override_message_timeout counts once per message', asy
   t.equal((await rig.call('/x')).status, 504, 'the second override is ignored; 200 ms ran out');
 });
 
-t.test('harness: ext_proc answer of the wrong kind → 500 (spurious message, fail closed)', async (t) => {
+t.test('harness: ext_proc answer of the wrong kind → the processor is dropped and the request goes on (Envoy 1.31)', async (t) => {
   const rig = await startRig({ proc: (m, r) => r.send(phaseOf(m) === 'request_headers' ? passThrough('request_body') : passThrough(phaseOf(m))) });
   t.teardown(() => rig.stop());
-  t.equal((await rig.call('/x')).status, 500);
-  t.equal(rig.upstream.received.length, 0);
+  t.equal((await rig.call('/x', { body: 'b' })).status, 200);
+  t.equal(rig.upstream.received.length, 1);
+  t.equal(rig.proc!.streams[0]!.length, 1, 'no further message is sent: not the body, not the response');
 });
 
 t.test('harness: ext_proc stream error → 500; failure_mode_allow continues without the processor', async (t) => {
@@ -78,6 +80,7 @@ t.test('harness: ext_proc stream error → 500; failure_mode_allow continues wit
   t.teardown(() => closed.stop());
   t.equal((await closed.call('/x')).status, 500);
   t.equal(closed.upstream.received.length, 0);
+  t.same(closed.door.localReplies.at(-1), { status: 500, details: `ext_proc_error_gRPC_error_${grpc.status.INTERNAL}` });
 
   const open = await startRig({ proc: failing, extProc: { failureModeAllow: true } });
   t.teardown(() => open.stop());

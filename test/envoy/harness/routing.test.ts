@@ -4,7 +4,7 @@ import type { ProcessingRequest__Output } from '../../../src/envoy/generated/env
 import type { ProcReplies } from '../../helpers/scripted-servers.js';
 
 // route.proto cluster_header: the route takes its cluster from a request header; a name that matches
-// no cluster is a 404 (NotFound: cluster_not_found). Envoy picks the route before ext_proc runs and
+// no cluster is a 503 (router.cc: cluster_not_found); a request no route matches is a 404. Envoy picks the route before ext_proc runs and
 // keeps it unless the processor sets clear_route_cache (CommonResponse) in the same response.
 
 const pointTo = (cluster: string, clear: boolean) => (m: ProcessingRequest__Output, r: ProcReplies) => {
@@ -45,12 +45,12 @@ t.test('harness: ext_proc can route a request that had no cluster header, with c
   t.equal(rig.other.received.length, 1);
 });
 
-t.test('harness: missing or unknown cluster → 404, upstream not called', async (t) => {
+t.test('harness: unknown cluster → 503, no route → 404; upstream not called', async (t) => {
   const rig = await startRig({ proc: 'none' });
   t.teardown(() => rig.stop());
   const unknown = await rig.call('/a', { headers: { [CLUSTER_HEADER]: 'datadog_nowhere' } });
-  t.equal(unknown.status, 404);
-  t.same(rig.door.localReplies.at(-1), { status: 404, details: 'cluster_not_found' });
+  t.equal(unknown.status, 503);
+  t.same(rig.door.localReplies.at(-1), { status: 503, details: 'cluster_not_found' });
   const res = await fetch(`${rig.door.url}/a`);
   t.equal(res.status, 404);
   t.same(rig.door.localReplies.at(-1), { status: 404, details: 'route_not_found' });

@@ -12,6 +12,9 @@ export interface CallContext {
   'rule'?: (string);
   'approval_id'?: (string);
   'config_version'?: (string);
+  'approved_body_sha256'?: (string);
+  'expires_at'?: (number | string);
+  'seal'?: (string);
 }
 
 export interface CallContext__Output {
@@ -25,4 +28,7 @@ export interface CallContext__Output {
   'rule': (string);
   'approval_id': (string);
   'config_version': (string);
+  'approved_body_sha256': (string);
+  'expires_at': (number);
+  'seal': (string);
 }
