@@ -6,7 +6,7 @@ import type { ApprovalSettings } from '../config/schema.js';
 import { CLUSTER_HEADER } from '../config/sites.js';
 import type { IdentityVerifier } from '../identity/verify.js';
 import { selectConnection } from '../policy/connection.js';
-import { KEY_QUERY_PARAMS } from '../policy/request-path.js';
+import { KEY_QUERY_PARAMS, hasKeyParam } from '../policy/request-path.js';
 import { auditedPath } from './audited-path.js';
 import type { Runtime } from '../runtime.js';
 import { contextKey, sealContext } from './context-seal.js';
@@ -120,7 +120,9 @@ export function createAuthorizer(deps: AuthorizerDeps) {
       requestId: doc.requestId,
       context: { ...context, ...sealContext(context, runtime.contextKey) },
       headersToRemove: [...AGENT_CREDENTIAL_HEADERS, CONNECTION_HEADER, CLUSTER_HEADER],
-      queryParamsToRemove: [...KEY_QUERY_PARAMS],
+      // Only when the query holds a key: asking Envoy to remove a parameter makes it rebuild the whole
+      // query (sorted by name, `?flag` → `?flag=`). ext_proc strips key parameters from :path anyway.
+      queryParamsToRemove: hasKeyParam(doc.input.path) ? [...KEY_QUERY_PARAMS] : [],
       responseHeaders: { [REQUEST_ID_HEADER]: doc.requestId },
     };
     logDecision(doc, 'allow', null);

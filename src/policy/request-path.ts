@@ -48,6 +48,11 @@ export function isKeyParam(part: string): boolean {
   return (KEY_QUERY_PARAMS as readonly string[]).includes(paramName(part).toLowerCase());
 }
 
+/** Whether any query part names a key parameter (decoded, any case, `&` or `;` separated). */
+export function hasKeyParam(rawPath: string): boolean {
+  return queryParts(splitRequestPath(rawPath).query).some(isKeyParam);
+}
+
 /** The path and query with every key-bearing part removed: what audit rows and logs may show. */
 export function redactedPath(rawPath: string): string {
   const { path, query } = splitRequestPath(rawPath);

@@ -37,6 +37,13 @@ t.test('check: allow strips agent credentials and key query params, hands contex
   const ok = res.ok_response!;
   t.ok(['dd-api-key', 'dd-application-key', 'authorization', 'x-keyward-connection'].every((h) => ok.headers_to_remove.includes(h)));
   t.ok(['api_key', 'application_key', 'dd-api-key'].every((q) => ok.query_parameters_to_remove.includes(q)));
+  // Without a key in the query Envoy is not asked to touch it (it would rebuild it, sorted).
+  for (const path of ['/api/v1/monitor', '/api/v1/query?to=2&from=1&flag']) {
+    const plain = await tg.check({ method: 'GET', path, headers });
+    t.same(plain.ok_response?.query_parameters_to_remove, [], `${path}: the query is left as sent`);
+  }
+  const hidden = await tg.check({ method: 'GET', path: '/api/v1/query?q=1;API%5FKEY=x', headers });
+  t.ok(hidden.ok_response?.query_parameters_to_remove.includes('api_key'), 'an encoded or ;-separated key still triggers removal');
   const ctx = fromStruct(res.dynamic_metadata).keyward as Record<string, unknown>;
   t.match(ctx, { subject: 'agent-1', issuer: issuer.issuer, connection: 'prod', operation_class: 'telemetry-write', rule: 'telemetry', groups: ['agents'], client_id: 'client-agent-1' });
   t.match(ctx.request_id, /^[0-9a-f-]{36}$/);
