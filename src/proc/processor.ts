@@ -128,6 +128,9 @@ export function createProcessorFactory(deps: ProcessorDeps) {
     };
 
     async function maskAndAudit(s: StreamState, direction: 'request' | 'response', raw: Buffer): Promise<PhaseAnswer> {
+      // Envoy sends an empty body message for a body that was announced but carried no bytes (chunked,
+      // or an empty DATA frame): nothing to mask or record, and no encoding to decode.
+      if (raw.length === 0) return PASS;
       const started = now();
       const contentType = direction === 'request' ? s.requestContentType : s.responseContentType;
       const encoding = direction === 'request' ? s.requestEncoding : s.responseEncoding;
