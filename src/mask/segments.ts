@@ -156,7 +156,9 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
           if (rule) judge(rule, t);
         }
       }
-      for (const [value, rule] of namedPairs(strings, src, segText, keyName)) judge(rule, value);
+      // Pairs need a `value`-like member: one native search keeps the token loop off most bodies
+      // (any escaped string may spell one, `"valu\u0065"`, so escapes always take the loop).
+      if (escapedTokens.length > 0 || PAIR_VALUE_NEEDLES.some((n) => src.includes(n))) for (const [value, rule] of namedPairs(strings, src, segText, keyName)) judge(rule, value);
       return out;
     },
   };
@@ -165,6 +167,8 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
 /** Member names that say "the sibling `value` is called …", and the sibling names holding the value. */
 const PAIR_NAME_KEYS = new Set(['name', 'key', 'header', 'header_name', 'field', 'variable']);
 const PAIR_VALUE_KEYS = new Set(['value', 'header_value', 'val']);
+/** Raw member names that normalise to a PAIR_VALUE_KEYS entry (`"value"`, `"headerValue"`, `"Value"`…) all hold one of these. */
+const PAIR_VALUE_NEEDLES = ['alue"', 'ALUE"', 'val"', 'Val"', 'VAL"'];
 /** How far (in string tokens) a pair's value may sit from its name: siblings of one small object. */
 const PAIR_REACH = 16;
 

@@ -117,4 +117,8 @@ t.test('masker: a name/value pair is judged by the name its sibling gives the va
   t.equal(out.other.value, 'banana', 'a name that names no secret changes nothing');
   t.match(r.findings, [{ type: 'authorization_header' }, { type: 'datadog_api_key', locations: ['$.headers[0].value'] }, { type: 'password' }]);
   t.notOk(JSON.stringify(r.findings).includes(key));
+  // A member name spelled with escapes is the same name to Datadog.
+  const escaped = masker.maskJson(`[{"n\\u0061me":"DD-API-KEY","valu\\u0065":"${key}"}]`);
+  t.notOk(escaped.text.includes(key), 'escaped member names do not hide a pair');
+  t.match(escaped.findings, [{ type: 'datadog_api_key' }]);
 });
