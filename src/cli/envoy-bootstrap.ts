@@ -275,6 +275,8 @@ function localReplyConfig(): Record<string, unknown> {
 export const ACCESS_LOG_FIELDS: Readonly<Record<string, string>> = {
   time: '%START_TIME%',
   request_id: '%REQ(X-REQUEST-ID)%',
+  // The id keyward's audit rows and decision lines carry (the response header ext_authz adds): the join key.
+  keyward_request_id: '%RESP(X-KEYWARD-REQUEST-ID)%',
   method: '%REQ(:METHOD)%',
   authority: '%REQ(:AUTHORITY)%',
   connection: '%REQ(X-KEYWARD-CONNECTION)%',

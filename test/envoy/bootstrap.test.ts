@@ -6,6 +6,7 @@ import { envoyCommand, renderEnvoyConfig, type EnvoyBootstrapOptions } from '../
 import { ACCESS_LOG_FIELDS, AUTHZ_CLUSTER, DEFAULT_APPROVAL_HOLD_SECONDS, HEALTH_SERVICES, PROC_CLUSTER } from '../../src/cli/envoy-bootstrap.js';
 import { CLUSTER_HEADER, clusterName, DATADOG_SITES, siteHost } from '../../src/config/sites.js';
 import { EXT_AUTHZ_NAMESPACE } from '../../src/envoy/metadata.js';
+import { REQUEST_ID_HEADER } from '../../src/authz/check.js';
 import { decodeYamlStrict, StrictDecodeError } from '../helpers/envoy-proto.js';
 import { clustersOf, connectionManager, httpFilter, list, obj, routesOf, seconds } from '../helpers/envoy-bootstrap-view.js';
 
@@ -136,6 +137,7 @@ for (const shipped of SHIPPED) {
       t.equal(logs.length, 1);
       const format = obj(obj(logs[0]?.log_format).json_format);
       t.same(format, ACCESS_LOG_FIELDS);
+      t.equal(format.keyward_request_id, `%RESP(${REQUEST_ID_HEADER.toUpperCase()})%`, 'each line carries the id audit rows are keyed by');
       const operators = Object.values(format).flatMap((v) => [...String(v).matchAll(/%([A-Z_]+)(?:\(([^)]*)\))?/g)]);
       for (const [, op, arg] of operators) {
         const header = (arg ?? '').toLowerCase();
