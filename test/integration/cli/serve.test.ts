@@ -1,12 +1,13 @@
 import { spawn } from 'node:child_process';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { stringify } from 'yaml';
 import { withTestDatabase } from '../../helpers/db.js';
+import { until } from '../../helpers/wait.js';
 
 const exec = promisify(execFile);
 
@@ -57,4 +58,46 @@ t.test('cli: keyward serve starts every listener, reports ready, and exits 0 on 
   t.equal(code, 0, 'graceful exit');
   t.match(out, /"keyward stopped"/);
   t.notOk(out.includes('e'.repeat(32)), 'the key never appears in the logs');
+});
+
+t.test('cli: with the embedded Postgres, SIGHUP reloads (no exit), CLI exit codes hold, SIGINT stops gracefully', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'kw-embedded-serve-'));
+  chmodSync(dir, 0o755); // as root, Postgres runs as the postgres user and must reach its folder
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const config = join(dir, 'keyward.yaml');
+  const write = (level: string) =>
+    writeFileSync(
+      config,
+      stringify({
+        listen: { authz: '127.0.0.1:0', proc: '127.0.0.1:0', admin: '127.0.0.1:0' },
+        database: { data_dir: join(dir, 'pg'), embedded_port: 30_000 + Math.floor(Math.random() * 20_000) },
+        logging: { level },
+        connections: [{ name: 'prod', site: 'datadoghq.com', api_key: '${env:K}', groups: ['agents'] }],
+      }),
+    );
+  write('info');
+  const env = { ...process.env, K: 'e'.repeat(32), DATABASE_URL: '' };
+  const child = spawn(process.execPath, ['bin/keyward.js', 'serve', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  await until(() => out.includes('"keyward started"'), 120_000);
+  const admin = (JSON.parse(out.split('\n').find((l) => l.includes('"keyward started"'))!) as { admin: string }).admin;
+
+  child.kill('SIGHUP');
+  await until(() => /"reason":"SIGHUP"[^\n]*configuration reloaded|configuration reloaded[^\n]*"reason":"SIGHUP"/.test(out));
+  await new Promise((r) => setTimeout(r, 300));
+  t.equal(child.exitCode, null, 'still running after SIGHUP');
+  t.equal((await fetch(`${admin}/readyz`)).status, 200);
+
+  // A CLI command sharing the running cluster keeps its own exit code.
+  const show = await exec(process.execPath, ['bin/keyward.js', 'audit', 'show', 'no-such-request', '--config', config], { env }).then(
+    () => 0,
+    (e: { code: number }) => e.code,
+  );
+  t.not(show, 0, 'audit show of an unknown request fails');
+
+  child.kill('SIGINT');
+  t.equal(await exited, 0, 'graceful exit on SIGINT');
+  t.match(out, /"keyward stopped"/);
 });
