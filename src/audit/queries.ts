@@ -49,7 +49,14 @@ export async function showRequest(pool: Pool, schema: string, requestId: string)
   const [call, payloads, approvals] = await Promise.all([
     pool.query(`SELECT * FROM ${s}.audit_calls WHERE request_id = $1 ORDER BY time LIMIT 1`, [requestId]),
     pool.query(`SELECT * FROM ${s}.audit_payloads WHERE request_id = $1 ORDER BY time, direction`, [requestId]),
-    pool.query(`SELECT * FROM ${s}.audit_approvals WHERE request_id = $1 ORDER BY time`, [requestId]),
+    // The steps of the approval the call used or waited on (requested, each vote, approved…) were
+    // recorded under the request that opened it: join by approval id, not only by request id.
+    pool.query(
+      `SELECT * FROM ${s}.audit_approvals WHERE request_id = $1
+         OR approval_id IN (SELECT approval_id FROM ${s}.audit_calls WHERE request_id = $1 AND approval_id IS NOT NULL)
+       ORDER BY time`,
+      [requestId],
+    ),
   ]);
   return { call: call.rows[0] ?? null, payloads: payloads.rows, approvals: approvals.rows };
 }

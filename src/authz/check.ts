@@ -80,7 +80,11 @@ export function createAuthorizer(deps: AuthorizerDeps) {
       // approval
       if (decision.action === 'require_approval') {
         if (input.bodyPartial) throw new KeywardError('body_partial');
-        const granted = await approvals(doc, decision.approval!, runtime);
+        const granted = await approvals(doc, decision.approval!, runtime).catch((e: unknown) => {
+          // Held (202), denied or expired: the call row still names the approval it waited on.
+          doc.approvalId = approvalIdOf(e);
+          throw e;
+        });
         doc.approvalId = granted.approvalId;
         doc.approvedBodySha256 = granted.bodySha256;
       }
@@ -99,6 +103,12 @@ export function createAuthorizer(deps: AuthorizerDeps) {
       return deny(doc, 'internal_error', runtime);
     }
   };
+
+  function approvalIdOf(e: unknown): string | undefined {
+    if (!isKeywardError(e)) return undefined;
+    const id = e.extras.body?.approval_id ?? e.extras.error?.approval_id;
+    return typeof id === 'string' ? id : undefined;
+  }
 
   function allow(doc: CheckDocument, runtime: Runtime): AllowOutcome {
     const id = doc.identity!;

@@ -3,6 +3,11 @@
  * Migrations are applied at open (unless `migrate: false`), under an advisory lock.
  */
 import pg from 'pg';
+
+// A Postgres `date` (audit_agent_activity.day) is a calendar day: node-postgres would make it a JS Date
+// at local midnight, which exports print as the previous day's 23:00Z east of UTC. Keep the text.
+const PG_DATE_OID = 1082;
+pg.types.setTypeParser(PG_DATE_OID, (value: string) => value);
 import type { DatabaseConfig } from '../config/sections/audit.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 import type { DbLog } from './log.js';

@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { approvalConfig, approvalSteps, approverCall, createDashboard, DASHBOARD, waitForPending } from '../../helpers/approvals.js';
-import { startPgStack } from '../../helpers/pg-stack.js';
+import { startPgStack, type PgStack } from '../../helpers/pg-stack.js';
 
 t.test('approvals: hold, then approve within the hold → the call proceeds, every step audited', async (t) => {
   const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '20s' }));
@@ -18,6 +19,11 @@ t.test('approvals: hold, then approve within the hold → the call proceeds, eve
   t.same(await approvalSteps(s, pending!.id), ['requested', 'approval', 'approved', 'consumed']);
   const row = await s.db.pool.query(`SELECT approval_id, decision FROM "${s.db.schema}".calls WHERE request_id = $1`, [res.headers.get('x-keyward-request-id')]);
   t.same(row.rows, [{ approval_id: pending!.id, decision: 'allow' }]);
+  // The README's compliance query, as printed there, answers "who approved it and what was sent".
+  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+  const query = /-- Who approved[^\n]*\n([\s\S]*?;)/.exec(readme)![1]!.replaceAll('keyward.', `"${s.db.schema}".`);
+  const answer = await s.db.pool.query(query);
+  t.match(answer.rows, [{ agent: 'agent-1', path: '/api/v1/dashboard', approver: 'bob', masked_body: /agent dashboard/ }]);
 });
 
 t.test('approvals: not decided within the hold → 202 pending with Retry-After; the retry passes once approved', async (t) => {
@@ -27,6 +33,7 @@ t.test('approvals: not decided within the hold → 202 pending with Retry-After;
   t.match(first.json, { status: 'pending', retry_after: 30, approval_id: /^[0-9a-f-]{36}$/, approve_url: /\/approvals#/ });
   t.equal(first.headers.get('retry-after'), '30');
   t.equal(first.json.error?.code, 'approval_pending');
+  t.same(await callRows(s, first.headers.get('x-keyward-request-id')), [{ approval_id: first.json.approval_id, reason_code: 'approval_pending' }], 'the held call row names its approval');
   const again = await createDashboard(s);
   t.equal(again.json.approval_id, first.json.approval_id, 'the same call maps to the same approval');
   await approverCall(s, `/api/approvals/${String(first.json.approval_id)}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
@@ -47,6 +54,7 @@ t.test('approvals: denied → 403 approval_denied with the approver reason', asy
   const res = await call;
   t.equal(res.status, 403);
   t.match(res.json.error, { code: 'approval_denied', reason: 'not during the freeze' });
+  t.same(await callRows(s, res.headers.get('x-keyward-request-id')), [{ approval_id: pending!.id, reason_code: 'approval_denied' }], 'the denied call row names the approval: who denied it is one join away');
   t.same(await approvalSteps(s, pending!.id), ['requested', 'denial']);
 });
 
@@ -109,3 +117,13 @@ t.test('approvals: concurrent retries consume an approval exactly once', async (
   t.equal(s.datadog.received.length, before + 1, 'Datadog got the call once');
   t.same((await approvalSteps(s, id)).filter((x) => x === 'consumed'), ['consumed']);
 });
+
+/** A refusal's call row is written without making the agent wait for it: poll until it is there. */
+async function callRows(s: PgStack, requestId: string | null): Promise<Record<string, unknown>[]> {
+  const end = Date.now() + 10_000;
+  for (;;) {
+    const { rows } = await s.db.pool.query(`SELECT approval_id, reason_code FROM "${s.db.schema}".calls WHERE request_id = $1`, [requestId]);
+    if (rows.length > 0 || Date.now() > end) return rows;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createPostgresAuditSink } from '../../../src/audit/postgres-sink.js';
+import { showRequest } from '../../../src/audit/queries.js';
 import { withTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { approvalEvent, callEvent, payloadEvent } from './fixtures/events.js';
 
@@ -63,6 +64,18 @@ t.test('audit views: calls, refusals, findings per type, approvals, agent activi
     { subject: 'agent-a', day: '2025-03-10', calls: 3, allowed: 2, refused: 1, with_approval: 1, findings: 3 },
     { subject: 'agent-b', day: '2025-03-11', calls: 1, allowed: 1, refused: 0, with_approval: 0, findings: 0 },
   ]);
+
+  // A call held for an approval names it, as does the retry that used an approval another request opened.
+  const more = createPostgresAuditSink({ pool: db.pool, schema: db.schema, batchSize: 8, batchDelayMs: 1, commitDeadlineMs: 5000, writer: 'w2' });
+  await more.record(callEvent({ request_id: 'r-held', subject: 'agent-b', path: '/api/v1/downtime', operation_class: 'config-change', decision: 'pending', reason_code: 'approval_pending', approval_id: 'apr-10', time: new Date('2025-03-11T09:00:00Z') }));
+  await more.record(callEvent({ request_id: 'r-retry', path: '/api/v1/downtime', operation_class: 'config-change', decision: 'allow', approval_id: 'apr-9', time: new Date('2025-03-10T12:03:00Z') }));
+  await more.close();
+  t.same(await q(`SELECT subject, calls::int, allowed::int, refused::int, with_approval::int FROM $S.audit_agent_activity ORDER BY subject`), [
+    { subject: 'agent-a', calls: 4, allowed: 3, refused: 1, with_approval: 2 },
+    { subject: 'agent-b', calls: 2, allowed: 1, refused: 1, with_approval: 0 },
+  ], 'a held call is refused, not "with approval"');
+  const shown = await showRequest(db.pool, db.schema, 'r-retry');
+  t.same(shown.approvals.map((a) => [a.step, a.actor]), [['requested', null], ['granted', 'alice@example.com']], 'show names who approved, though the approval was opened by another request');
 });
 
 t.test('audit CLI (spawned): search, show, replay, export, verify', async (t) => {
@@ -96,6 +109,11 @@ t.test('audit CLI (spawned): search, show, replay, export, verify', async (t) =>
   t.equal(csv.trim().split('\r\n').length, 5, 'header + 4 rows');
   const findings = await cli(db, config, 'audit', 'export', '--view', 'payloads');
   outputs.push(findings.stdout);
+  // East of UTC a calendar day must not come out as the previous day's 23:00Z.
+  const activity = await run(process.execPath, ['--import', 'tsx', CLI, 'audit', 'export', '--view', 'agent_activity', '--format', 'jsonl', '--config', config, '--database-url', db.url], {
+    env: { ...process.env, DD_API_KEY, DD_APP_KEY, TZ: 'Europe/Berlin' },
+  });
+  t.same(activity.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { day: string }).day), ['2025-03-10', '2025-03-11']);
 
   const verify = await cli(db, config, 'audit', 'verify');
   t.match(verify.stdout, /ok\s+writer w1: 7 rows, seq 1\.\.7[\s\S]*verified 7 rows/);
