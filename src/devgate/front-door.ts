@@ -71,6 +71,7 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
           if (out.clearRouteCache) cluster = req.headers.get(options.clusterHeader);
         }
         if (mode.request_body_mode === 'BUFFERED' && !replaced && reqBody.value.length > 0) {
+          if (overLimit(reqBody.value)) return local(reply(413, 'request_payload_too_large', 'Payload Too Large'));
           const out = await runPhase(stream, options.extProc, 'request_body', req.headers, reqBody, {}, metadata, mode);
           if (out.reply) return local(out.reply);
           if (out.clearRouteCache) cluster = req.headers.get(options.clusterHeader);
@@ -101,6 +102,7 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
           if (out.bodyReplaced) return finish(upstream.status, upstream.headers, resBody.value, req);
         }
         if (mode.response_body_mode === 'BUFFERED' && resBody.value.length > 0) {
+          if (overLimit(resBody.value)) return local(reply(500, 'response_payload_too_large', 'Internal Server Error'));
           const out = await runPhase(stream, options.extProc, 'response_body', upstream.headers, resBody, {}, metadata, mode);
           if (out.reply) return local(out.reply);
         }
@@ -109,6 +111,10 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
     } finally {
       stream?.close();
     }
+  }
+
+  function overLimit(body: Buffer): boolean {
+    return options.bufferLimitBytes !== undefined && body.length > options.bufferLimitBytes;
   }
 
   function finish(status: number, headers: HeaderSet, body: Buffer, req: HttpRequestState) {

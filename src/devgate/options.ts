@@ -57,6 +57,11 @@ export interface FrontDoorOptions {
   /** Route: take the cluster name from this request header (route.cluster_header). */
   clusterHeader: string;
   /**
+   * per_connection_buffer_limit_bytes: a body a filter buffers (ext_proc BUFFERED) beyond this is
+   * refused, 413 on the request path, 500 on the response path. Absent: no limit.
+   */
+  bufferLimitBytes?: number;
+  /**
    * Reply as envoy.yaml makes Envoy reply around the filters (src/envoy/gate-replies.ts): its
    * local_reply_config for filter failures and its `unrouted` route. Off: the bare filters' replies.
    */
@@ -99,5 +104,6 @@ export function envoyYamlFrontDoor(listen: string, authzAddress: string, procAdd
     clusters,
     clusterHeader,
     gateReplies: true,
+    bufferLimitBytes: 8 * 1024 * 1024,
   };
 }

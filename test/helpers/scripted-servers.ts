@@ -234,6 +234,7 @@ export async function startRig(options: {
   extProc?: Partial<ExtProcOptions>;
   /** Reply around the filters as envoy.yaml does (local_reply_config, `unrouted`). */
   gateReplies?: boolean;
+  bufferLimitBytes?: number;
 }): Promise<HarnessRig> {
   const authz = await startScriptedAuthz(options.authz ?? (() => OK));
   const proc = options.proc === 'none' ? null : await startScriptedProc(options.proc);
@@ -247,6 +248,7 @@ export async function startRig(options: {
     clusters: { main: { url: upstream.url, hostRewrite: 'main.upstream' }, other: { url: other.url, hostRewrite: 'other.upstream' } },
     clusterHeader: CLUSTER_HEADER,
     ...(options.gateReplies ? { gateReplies: true } : {}),
+    ...(options.bufferLimitBytes !== undefined ? { bufferLimitBytes: options.bufferLimitBytes } : {}),
   });
   return {
     door,

@@ -90,3 +90,15 @@ t.test('harness: ext_proc mode_override is a whole mode: unset fields mean NONE 
   await rig.call('/x', { body: 'hello' });
   t.same(phases(rig), [['request_headers', 'request_body', 'response_headers']], 'response headers DEFAULT → SEND; response body unset → NONE');
 });
+
+t.test('harness: a BUFFERED body over per_connection_buffer_limit_bytes → 413 (request) / 500 (response), not sent to ext_proc', async (t) => {
+  const buffered = { request_header_mode: 'SEND', response_header_mode: 'SEND', request_body_mode: 'BUFFERED', response_body_mode: 'BUFFERED' } as const;
+  const rig = await startRig({ proc: (m, r) => r.send(passThrough(phaseOf(m))), extProc: { processingMode: { ...buffered } }, bufferLimitBytes: 1024 });
+  t.teardown(() => rig.stop());
+  const big = await rig.call('/x', { method: 'POST', body: 'x'.repeat(2048) });
+  t.equal(big.status, 413);
+  t.equal(rig.upstream.received.length, 0);
+  t.same(rig.proc!.streams.at(-1)!.map(phaseOf), ['request_headers'], 'the body never reached the processor');
+  rig.upstream.respond = () => ({ status: 200, body: 'y'.repeat(2048) });
+  t.equal((await rig.call('/x', { method: 'POST', body: 'small' })).status, 500, 'an oversized buffered response');
+});
