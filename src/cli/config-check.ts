@@ -28,7 +28,8 @@ Example:
           rules: c.policy.rules.length,
           default: c.policy.default,
         };
-        process.stdout.write(opts.json ? JSON.stringify(summary) + '\n' : `${file}: valid (version ${c.version}; ${summary.issuers.length} issuer(s), ${summary.connections.length} connection(s), ${summary.rules} rule(s), default ${summary.default})\n`);
+        if (!opts.json) for (const w of c.warnings) process.stderr.write(`warning ${formatIssue(file, w)}\n`);
+        process.stdout.write(opts.json ? JSON.stringify({ ...summary, warnings: c.warnings }) + '\n' : `${file}: valid (version ${c.version}; ${summary.issuers.length} issuer(s), ${summary.connections.length} connection(s), ${summary.rules} rule(s), default ${summary.default})\n`);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         if (opts.json) process.stdout.write(JSON.stringify({ valid: false, code: e.code, issues: e.issues }) + '\n');

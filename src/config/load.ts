@@ -10,8 +10,10 @@ export type KeywardConfig = Readonly<KeywardConfigData> & {
   readonly version: string;
   /** Path of the file it came from, or "<inline>". */
   readonly source: string;
-  /** Every value that came from a ${env:} or ${file:} reference: never to be logged or stored. */
+  /** Every value that came from a ${env:} or ${file:} reference, and every secret field written inline: never to be logged or stored. */
   readonly secrets: readonly string[];
+  /** Not errors, but worth an operator's attention (secrets written inline). */
+  readonly warnings: readonly ConfigIssue[];
 };
 
 export interface ConfigIssue {
@@ -84,7 +86,37 @@ export function parseConfig(text: string, source = '<inline>', options: LoadOpti
     );
   }
   const version = createHash('sha256').update(text).digest('hex').slice(0, 12);
-  return deepFreeze({ ...result.data, version, source, secrets: secrets.filter((s) => s.length > 0) });
+  const warnings: ConfigIssue[] = [];
+  for (const path of secretPaths(result.data)) {
+    const written = valueAt(raw, path);
+    if (typeof written !== 'string' || REF_TEST.test(written)) continue;
+    const resolvedValue = valueAt(result.data, path);
+    if (typeof resolvedValue === 'string') secrets.push(resolvedValue);
+    warnings.push({ path: formatPath(path), ...at(nodeAt(doc.contents, path)?.range?.[0]), message: INLINE_SECRET });
+  }
+  return deepFreeze({ ...result.data, version, source, secrets: secrets.filter((s) => s.length > 0), warnings });
+}
+
+const REF_TEST = /\$\{(?:env|file):[^}]+\}/;
+const INLINE_SECRET = 'a secret written inline (it ends up in backups and version control): reference it with ${env:NAME} or ${file:PATH}';
+
+/** Where secrets live in a config: keys, the seal and HMAC keys, a database URL with a password. */
+function secretPaths(c: KeywardConfigData): (string | number)[][] {
+  const paths: (string | number)[][] = [];
+  c.connections.forEach((x, i) => {
+    paths.push(['connections', i, 'api_key']);
+    if (x.app_key !== undefined) paths.push(['connections', i, 'app_key']);
+  });
+  if (c.masking.hmac_key !== undefined) paths.push(['masking', 'hmac_key']);
+  if (c.listen.context_key !== undefined) paths.push(['listen', 'context_key']);
+  if (c.database.url !== undefined && /:\/\/[^/@:]+:[^/@]+@/.test(c.database.url)) paths.push(['database', 'url']);
+  return paths;
+}
+
+function valueAt(value: unknown, path: readonly (string | number)[]): unknown {
+  let v = value;
+  for (const p of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[p] : undefined;
+  return v;
 }
 
 const REF = /\$\{(env|file):([^}]+)\}/g;

@@ -28,6 +28,7 @@ export function createConfigStore<T>(options: ConfigStoreOptions<T>): ConfigStor
   const path = resolve(options.path);
   let config = loadConfigFile(path, options);
   let snapshot = options.compile(config);
+  warn(config);
   let lastHash = hashOf(path);
   let watcher: FSWatcher | undefined;
   let debounce: NodeJS.Timeout | undefined;
@@ -42,6 +43,7 @@ export function createConfigStore<T>(options: ConfigStoreOptions<T>): ConfigStor
       config = next;
       lastHash = hash;
       options.log.info({ reason, config_version: next.version }, 'configuration reloaded');
+      warn(next);
       options.onSwap?.(compiled, next);
       options.onReload?.(true);
       return true;
@@ -52,6 +54,10 @@ export function createConfigStore<T>(options: ConfigStoreOptions<T>): ConfigStor
       options.onReload?.(false);
       return false;
     }
+  }
+
+  function warn(c: KeywardConfig): void {
+    for (const w of c.warnings) options.log.warn({ code: 'config_warning', path: w.path, line: w.line, config_version: c.version }, w.message);
   }
 
   return {

@@ -23,6 +23,17 @@ t.test('cli: keyward config check — valid file exit 0, errors with path and li
   t.match((bad as { stderr: string }).stderr, /bad\.yaml:2:10 listen\.authz: expected host:port/);
   t.match((bad as { stderr: string }).stderr, /bad\.yaml:4:\d+ connections\[0\]\.site/);
   t.notOk((bad as { stderr: string }).stderr.includes('f'.repeat(32)));
+
+  // Inline secrets are accepted but called out, with their line, never echoed.
+  const inlineKey = 'a'.repeat(32);
+  const hmac = 'inline-hmac-key-0123456789';
+  writeFileSync(join(dir, 'inline.yaml'), `masking:\n  style: hmac\n  hmac_key: ${hmac}\nconnections:\n  - name: prod\n    site: datadoghq.com\n    api_key: ${inlineKey}\n    groups: [agents]\n`);
+  const inline = await exec(process.execPath, ['bin/keyward.js', 'config', 'check', join(dir, 'inline.yaml')], { env });
+  t.match(inline.stdout, /inline\.yaml: valid/);
+  t.match(inline.stderr, /warning [^\n]*inline\.yaml:3:\d+ masking\.hmac_key: a secret written inline/);
+  t.match(inline.stderr, /warning [^\n]*inline\.yaml:7:\d+ connections\[0\]\.api_key: a secret written inline/);
+  t.notOk(inline.stderr.includes(inlineKey) || inline.stderr.includes(hmac) || inline.stdout.includes(hmac), 'no secret echoed');
+  t.equal(good.stderr, '', 'no warning for references');
 });
 
 t.test('cli: keyward serve starts every listener, reports ready, and exits 0 on SIGTERM', async (t) => {

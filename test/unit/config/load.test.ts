@@ -67,6 +67,25 @@ t.test('config: ${env:} and ${file:} are resolved, remembered as secrets, and va
   t.same([...c.secrets].sort(), [API, 'b'.repeat(40)].sort());
 });
 
+t.test('config: secrets written inline are warnings (path, line) and still scrubbed; references are not', async (t) => {
+  const c = parseConfig(
+    `listen:\n  context_key: inline-context-key-0123\ndatabase:\n  url: postgres://app:pw-inline@db:5432/x\nconnections:\n  - { name: prod, site: datadoghq.com, api_key: ${API}, groups: [agents] }\n`,
+    'k.yaml',
+    { env: {} },
+  );
+  t.same(
+    c.warnings.map((w) => [w.path, w.line]),
+    [
+      ['connections[0].api_key', 6],
+      ['listen.context_key', 2],
+      ['database.url', 4],
+    ],
+  );
+  t.ok([API, 'inline-context-key-0123', 'postgres://app:pw-inline@db:5432/x'].every((s) => c.secrets.includes(s)), 'inline secrets join the scrub list');
+  const refs = parseConfig(`database:\n  url: postgres://localhost/x\nconnections:\n  - { name: prod, site: datadoghq.com, api_key: "\${env:K}", groups: [agents] }\n`, 'k.yaml', { env: { K: API } });
+  t.same(refs.warnings, [], 'references and a password-less URL are fine');
+});
+
 t.test('config: a missing reference or a malformed key is an error that never shows the value', async (t) => {
   const missing = issuesOf('connections:\n  - { name: p, site: datadoghq.com, api_key: "${env:NOPE}", groups: [a] }\n');
   t.match(missing, [{ path: 'connections[0].api_key', line: 2, message: 'environment variable NOPE is not set' }]);
