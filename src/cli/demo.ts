@@ -17,7 +17,7 @@ listen:
   proc: 127.0.0.1:9002
   admin: 127.0.0.1:9000
 database:
-  data_dir: .keyward/pg        # embedded Postgres; set DATABASE_URL or database.url for a real server
+  data_dir: __DATA_DIR__        # embedded Postgres; set DATABASE_URL or database.url for a real server
 identity:
   dev_issuer:
     enabled: true              # demo only: mints tokens for any agent
@@ -54,7 +54,9 @@ function prepareDemo(dir: string): string {
   secret('api_key', 16);
   secret('app_key', 20);
   const configPath = join(dir, 'demo.yaml');
-  if (!existsSync(configPath)) writeFileSync(configPath, DEMO_CONFIG);
+  // Absolute, so the audit commands the banner prints work from any folder (a relative data_dir is
+  // resolved from the current one).
+  if (!existsSync(configPath)) writeFileSync(configPath, DEMO_CONFIG.replace('__DATA_DIR__', JSON.stringify(join(dir, 'pg'))));
   return configPath;
 }
 
