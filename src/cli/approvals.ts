@@ -95,6 +95,8 @@ Examples:
       .option('--reason <text>', action === 'deny' ? 'why (shown to the agent)' : 'optional note for the audit trail')
       .action((id: string, o: ApiOptions & { reason?: string }) =>
         run(async () => {
+          // Checked here too: the server's answer to a missing reason is only "request_invalid".
+          if (action === 'deny' && !o.reason?.trim()) throw new Error('request_invalid: deny needs --reason <text> (the agent is shown why)');
           const a = (await call(o, `/api/approvals/${encodeURIComponent(id)}/${action}`, { method: 'POST', body: { reason: o.reason ?? '' } })) as ApprovalJson;
           process.stdout.write(o.json ? JSON.stringify(a) + '\n' : `${action === 'approve' ? 'approved' : 'denied'}: ${line(a)}\n`);
         }),

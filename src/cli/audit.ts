@@ -10,6 +10,10 @@ import { csvLine, jsonLine, textTable } from '../audit/format.js';
 import { purgeAudit } from '../audit/purge.js';
 import { EXPORT_VIEWS, exportSql, replaySql, searchSql, showRequest, type ExportView } from '../audit/queries.js';
 import { verifyAudit } from '../audit/verify.js';
+import type { Decision } from '../audit/events.js';
+
+/** The values calls.decision takes (a held call is `pending`; a refusal by keyward's own failure is `error`). */
+const DECISIONS: readonly Decision[] = ['allow', 'deny', 'pending', 'error'];
 import { addDbOptions, openFromCli, type DbCliOptions } from '../db/cli-options.js';
 import { streamRows } from '../db/cursor.js';
 import type { Database } from '../db/open.js';
@@ -80,7 +84,7 @@ export function auditCommand(deps: CliDeps = {}): Command {
     .option('--subject <subject>', 'agent subject (token sub)')
     .option('--connection <name>', 'Datadog connection')
     .option('--class <class>', 'operation class, e.g. read, config-change, destructive')
-    .option('--decision <decision>', 'allow, deny, require_approval, pending or error')
+    .addOption(new Option('--decision <decision>', 'what ext_authz decided').choices(DECISIONS))
     .option('--since <time>', 'from this time (inclusive)', parseTime)
     .option('--until <time>', 'up to this time (exclusive)', parseTime)
     .option('--limit <n>', 'at most this many rows', parseLimit, 1000)

@@ -1,5 +1,7 @@
 import { Command } from 'commander';
-import { ConfigError, formatIssue, loadConfigFile } from '../config/load.js';
+import { ConfigError, formatIssue, loadConfigFile, type ConfigIssue, type KeywardConfig } from '../config/load.js';
+import { parseDuration } from '../config/duration.js';
+import { ENVOY_DEFAULTS } from './envoy-bootstrap.js';
 
 export function configCommand(): Command {
   const config = new Command('config').description('Work with keyward configuration files.');
@@ -28,8 +30,9 @@ Example:
           rules: c.policy.rules.length,
           default: c.policy.default,
         };
-        if (!opts.json) for (const w of c.warnings) process.stderr.write(`warning ${formatIssue(file, w)}\n`);
-        process.stdout.write(opts.json ? JSON.stringify({ ...summary, warnings: c.warnings }) + '\n' : `${file}: valid (version ${c.version}; ${summary.issuers.length} issuer(s), ${summary.connections.length} connection(s), ${summary.rules} rule(s), default ${summary.default})\n`);
+        const warnings = [...c.warnings, ...holdWarnings(c)];
+        if (!opts.json) for (const w of warnings) process.stderr.write(`warning ${formatIssue(file, w)}\n`);
+        process.stdout.write(opts.json ? JSON.stringify({ ...summary, warnings }) + '\n' : `${file}: valid (version ${c.version}; ${summary.issuers.length} issuer(s), ${summary.connections.length} connection(s), ${summary.rules} rule(s), default ${summary.default})\n`);
       } catch (e) {
         if (!(e instanceof ConfigError)) throw e;
         if (opts.json) process.stdout.write(JSON.stringify({ valid: false, code: e.code, issues: e.issues }) + '\n');
@@ -38,4 +41,18 @@ Example:
       }
     });
   return config;
+}
+
+/**
+ * Envoy must wait longer than keyward holds a Check, or every undecided approval ends as Envoy's 503
+ * instead of keyward's 202. `keyward envoy render` sets the ext_authz timeout (default 30 s); a rule
+ * holding that long or longer needs `--authz-timeout` above it.
+ */
+function holdWarnings(c: KeywardConfig): ConfigIssue[] {
+  const timeoutMs = parseDuration(ENVOY_DEFAULTS.authzTimeout) ?? 30_000;
+  return c.policy.rules.flatMap((r, i) =>
+    r.action === 'require_approval' && r.approval && r.approval.hold >= timeoutMs
+      ? [{ path: `policy.rules[${i}].approval.hold`, message: `holds ${r.approval.hold / 1000}s, not below the ext_authz timeout \`keyward envoy render\` sets (${ENVOY_DEFAULTS.authzTimeout}): render with --authz-timeout above it, or held calls get Envoy's 503 instead of 202` }]
+      : [],
+  );
 }

@@ -1,5 +1,5 @@
 import { writeFileSync } from 'node:fs';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { DATADOG_SITES, type DatadogSite } from '../config/sites.js';
 import { buildEnvoyBootstrap, ENVOY_DEFAULTS, type EnvoyBootstrapOptions } from './envoy-bootstrap.js';
@@ -30,17 +30,19 @@ export function renderEnvoyConfig(options: EnvoyBootstrapOptions = {}): string {
   return `${header}\n${stringify(buildEnvoyBootstrap(options), { lineWidth: 0, minContentWidth: 0 })}`;
 }
 
-function parseSites(value: string): DatadogSite[] {
+/** `all`, or a comma-separated list of known sites. Throws TypeError (a usage error, exit 2). */
+function parseSites(value: string): DatadogSite[] | undefined {
+  if (value.trim() === 'all') return undefined;
   const sites = value.split(',').map((s) => s.trim()).filter(Boolean);
   for (const site of sites) {
-    if (!(DATADOG_SITES as readonly string[]).includes(site)) throw new InvalidArgumentError(`unknown Datadog site "${site}" (known: ${DATADOG_SITES.join(', ')})`);
+    if (!(DATADOG_SITES as readonly string[]).includes(site)) throw new TypeError(`unknown Datadog site "${site}" (known: all, ${DATADOG_SITES.join(', ')})`);
   }
-  if (sites.length === 0) throw new InvalidArgumentError('at least one site');
+  if (sites.length === 0) throw new TypeError('--sites: at least one site');
   return sites as DatadogSite[];
 }
 
 interface RenderFlags {
-  sites?: DatadogSite[];
+  sites?: string;
   authz?: string;
   proc?: string;
   listen?: string;
@@ -55,7 +57,7 @@ export function envoyCommand(): Command {
   envoy
     .command('render')
     .description('write an Envoy bootstrap (envoy.yaml) wired to keyward: ext_authz -> ext_proc -> router, one TLS cluster per Datadog host')
-    .option('--sites <list>', `comma-separated Datadog sites (default: all, ${DATADOG_SITES.join(',')})`, parseSites)
+    .option('--sites <list>', `"all" or comma-separated Datadog sites (default: all = ${DATADOG_SITES.join(',')})`)
     .option('--authz <host:port>', `keyward ext_authz gRPC address (default: ${ENVOY_DEFAULTS.authz})`)
     .option('--proc <host:port>', `keyward ext_proc gRPC address (default: ${ENVOY_DEFAULTS.proc})`)
     .option('--listen <host:port>', `listener agents call (default: ${ENVOY_DEFAULTS.listen})`)
@@ -64,16 +66,21 @@ export function envoyCommand(): Command {
     .option('--ca-file <path>', `CA bundle verifying Datadog's certificates (default: ${ENVOY_DEFAULTS.caFile})`)
     .option('--out <file>', 'write to this file instead of standard output')
     .action((flags: RenderFlags, cmd: Command) => {
-      const { out, ...options } = flags;
+      const { out, sites, ...rest } = flags;
       let text: string;
       try {
-        text = renderEnvoyConfig(options);
+        const chosen = sites === undefined ? undefined : parseSites(sites);
+        text = renderEnvoyConfig({ ...rest, ...(chosen ? { sites: chosen } : {}) });
       } catch (e) {
         if (e instanceof TypeError) cmd.error(`error: ${e.message}`, { exitCode: 2 });
         throw e;
       }
-      if (out) writeFileSync(out, text);
-      else process.stdout.write(text);
+      if (!out) return void process.stdout.write(text);
+      try {
+        writeFileSync(out, text);
+      } catch (e) {
+        cmd.error(`error: cannot write ${out} (${(e as NodeJS.ErrnoException).code ?? 'error'})`, { exitCode: 1 });
+      }
     });
   return envoy;
 }

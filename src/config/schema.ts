@@ -100,6 +100,13 @@ const connectionSchema = z
   })
   .strict();
 
+/** One value of a closed list, or a list of them; an error names the allowed values (a union alone says only "Invalid input"). */
+function oneOrMany<const T extends readonly [string, ...string[]]>(values: T, what: string) {
+  const message = `${what}: one of ${values.join(', ')}`;
+  const one = z.enum(values, { error: () => message });
+  return z.union([one, z.array(one)], { error: () => message });
+}
+
 const matchSchema = z
   .object({
     connection: z.union([nonEmpty, z.array(nonEmpty)]).optional(),
@@ -107,10 +114,10 @@ const matchSchema = z
     groups: z.array(nonEmpty).optional(),
     /** Exact subject, or a glob with `*`. */
     subject: nonEmpty.optional(),
-    method: z.union([z.enum(HTTP_METHODS), z.array(z.enum(HTTP_METHODS))]).optional(),
+    method: oneOrMany(HTTP_METHODS, 'an HTTP method').optional(),
     /** Path glob: `*` matches one segment, `**` any number of segments. */
     path: z.string().startsWith('/').optional(),
-    class: z.union([z.enum(OPERATION_CLASSES), z.array(z.enum(OPERATION_CLASSES))]).optional(),
+    class: oneOrMany(OPERATION_CLASSES, 'an operation class').optional(),
   })
   .strict();
 

@@ -198,6 +198,15 @@ t.test('envoy render: the command writes the file an operator asked for and refu
   const refusing = envoyCommand();
   let stderr = '';
   for (const cmd of [refusing, ...refusing.commands]) cmd.exitOverride().configureOutput({ writeErr: (s) => (stderr += s), writeOut: () => undefined });
-  await t.rejects(refusing.parseAsync(['render', '--sites', 'datadoghq.moon'], { from: 'user' }));
+  const exitCodeOf = (args: string[]) => refusing.parseAsync(args, { from: 'user' }).then(() => 0, (e: { exitCode?: number }) => e.exitCode);
+  t.equal(await exitCodeOf(['render', '--sites', 'datadoghq.moon']), 2, 'a usage error, like a bad address');
   t.match(stderr, /unknown Datadog site "datadoghq\.moon"/);
+  t.equal(await exitCodeOf(['render', '--authz', 'nowhere']), 2);
+  t.equal(await exitCodeOf(['render', '--out', join(dir, 'missing', 'envoy.yaml')]), 1);
+  t.match(stderr, /error: cannot write .*missing\/envoy\.yaml \(ENOENT\)/, 'a clear error, not a stack trace');
+
+  // `all` is what --help names as the default.
+  const all = join(dir, 'all.yaml');
+  await envoyCommand().parseAsync(['render', '--sites', 'all', '--out', all], { from: 'user' });
+  t.equal(readFileSync(all, 'utf8'), renderEnvoyConfig({}));
 });

@@ -34,7 +34,8 @@ t.test('cli: keyward approvals list, show, approve and deny against the admin AP
 
   const other = String((await createDashboard(s, '{"title":"x"}')).json.approval_id);
   const noReason = await keyward(['approvals', 'deny', other], env);
-  t.match(noReason.stderr, /error request_invalid/);
+  t.match(noReason.stderr, /error request_invalid: deny needs --reason <text>/, 'says what is missing');
+  t.equal(noReason.code, 2);
   const denied = await keyward(['approvals', 'deny', other, '--reason', 'no'], env);
   t.equal(denied.code, 0);
 

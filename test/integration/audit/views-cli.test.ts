@@ -87,6 +87,9 @@ t.test('audit CLI (spawned): search, show, replay, export, verify', async (t) =>
   const search = await cli(db, config, 'audit', 'search', '--subject', 'agent-a', '--format', 'jsonl');
   outputs.push(search.stdout, search.stderr);
   t.same(search.stdout.trim().split('\n').map((l) => JSON.parse(l).request_id), ['r-allow', 'r-deny', 'r-appr']);
+  const typo = await cli(db, config, 'audit', 'search', '--decision', 'denied').catch((e: { code: number; stderr: string }) => e);
+  t.equal((typo as { code?: number }).code, 1, 'an unknown decision is an error, not an empty result');
+  t.match((typo as { stderr: string }).stderr, /Allowed choices are allow, deny, pending, error/);
   const table = await cli(db, config, 'audit', 'search', '--decision', 'deny');
   t.match(table.stdout, /request_id[\s\S]*r-deny[\s\S]*policy_denied/);
   t.notMatch(table.stdout, /r-allow/);

@@ -34,6 +34,11 @@ t.test('cli: keyward config check — valid file exit 0, errors with path and li
   t.match(inline.stderr, /warning [^\n]*inline\.yaml:7:\d+ connections\[0\]\.api_key: a secret written inline/);
   t.notOk(inline.stderr.includes(inlineKey) || inline.stderr.includes(hmac) || inline.stdout.includes(hmac), 'no secret echoed');
   t.equal(good.stderr, '', 'no warning for references');
+
+  // A hold Envoy would not wait out (envoy render sets a 30 s ext_authz timeout).
+  writeFileSync(join(dir, 'hold.yaml'), 'connections:\n  - { name: prod, site: datadoghq.com, api_key: "${env:K}", groups: [agents] }\npolicy:\n  rules:\n    - { name: c, match: { class: config-change }, action: require_approval, approval: { approvers: [sre], hold: 10m } }\n');
+  const hold = await exec(process.execPath, ['bin/keyward.js', 'config', 'check', join(dir, 'hold.yaml')], { env });
+  t.match(hold.stderr, /warning [^\n]*policy\.rules\[0\]\.approval\.hold: holds 600s, not below the ext_authz timeout/);
 });
 
 t.test('cli: keyward serve starts every listener, reports ready, and exits 0 on SIGTERM', async (t) => {

@@ -123,3 +123,11 @@ t.test('config: rule names are unique and "default" is reserved', async (t) => {
   t.match(issuesOf('policy:\n  rules:\n    - { name: a, action: allow }\n    - { name: a, action: deny }\n'), [{ path: 'policy.rules[1].name', message: /duplicate rule name "a"/ }]);
   t.match(issuesOf('policy:\n  rules:\n    - { name: default, action: allow }\n'), [{ path: 'policy.rules[0].name', message: /reserved/ }]);
 });
+
+t.test('config: a value outside a closed list names the allowed values', async (t) => {
+  const issues = issuesOf(`connections:\n  - { name: prod, site: datadoghq.com, api_key: "${API}", groups: [agents] }\npolicy:\n  rules:\n    - { name: r, match: { class: reads }, action: allow }\n    - { name: s, match: { method: [GET, FETCH] }, action: allow }\n`);
+  t.match(issues, [
+    { path: 'policy.rules[0].match.class', line: 5, message: /one of telemetry-write, read, config-change/ },
+    { path: 'policy.rules[1].match.method', line: 6, message: /one of GET, HEAD, POST/ },
+  ]);
+});
