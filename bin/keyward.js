@@ -3,5 +3,6 @@
 // package needs no build step: `npx keyward --help`, or `node bin/keyward.js --help`.
 import { register } from 'tsx/esm/api';
 
-register();
+// A test runner that already loads TypeScript (tap) says so: its children keep its loader.
+if (process.env.KEYWARD_TS_LOADER !== 'external') register();
 await import('../src/cli/main.ts');

@@ -3,10 +3,11 @@ import { promisify } from 'node:util';
 import t from 'tap';
 import { approvalConfig, createDashboard } from '../../helpers/approvals.js';
 import { startPgStack } from '../../helpers/pg-stack.js';
+import { KEYWARD_CLI } from '../../helpers/child.js';
 
 const exec = promisify(execFile);
 const keyward = (args: string[], env: Record<string, string> = {}) =>
-  exec(process.execPath, ['bin/keyward.js', ...args], { env: { ...process.env, ...env } }).then(
+  exec(process.execPath, [...KEYWARD_CLI, ...args], { env: { ...process.env, ...env } }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );

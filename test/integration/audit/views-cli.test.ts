@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createPostgresAuditSink } from '../../../src/audit/postgres-sink.js';
 import { showRequest } from '../../../src/audit/queries.js';
+import { CHILD_NODE_ARGS } from '../../helpers/child.js';
 import { withTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { approvalEvent, callEvent, payloadEvent } from './fixtures/events.js';
 
@@ -41,7 +42,7 @@ function configFile(db: TestDatabase): string {
 }
 
 const cli = (db: TestDatabase, config: string, ...args: string[]) =>
-  run(process.execPath, ['--import', 'tsx', CLI, ...args, '--config', config, '--database-url', db.url], {
+  run(process.execPath, [...CHILD_NODE_ARGS, CLI, ...args, '--config', config, '--database-url', db.url], {
     env: { ...process.env, DD_API_KEY, DD_APP_KEY },
     maxBuffer: 16 * 1024 * 1024,
   });
@@ -113,7 +114,7 @@ t.test('audit CLI (spawned): search, show, replay, export, verify', async (t) =>
   const findings = await cli(db, config, 'audit', 'export', '--view', 'payloads');
   outputs.push(findings.stdout);
   // East of UTC a calendar day must not come out as the previous day's 23:00Z.
-  const activity = await run(process.execPath, ['--import', 'tsx', CLI, 'audit', 'export', '--view', 'agent_activity', '--format', 'jsonl', '--config', config, '--database-url', db.url], {
+  const activity = await run(process.execPath, [...CHILD_NODE_ARGS, CLI, 'audit', 'export', '--view', 'agent_activity', '--format', 'jsonl', '--config', config, '--database-url', db.url], {
     env: { ...process.env, DD_API_KEY, DD_APP_KEY, TZ: 'Europe/Berlin' },
   });
   t.same(activity.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { day: string }).day), ['2025-03-10', '2025-03-11']);
@@ -127,7 +128,7 @@ t.test('audit CLI (spawned): search, show, replay, export, verify', async (t) =>
   t.equal((broken as { code?: number }).code, 1, 'exit 1 on a broken chain');
   t.match(broken.stdout, /broken: writer w1 seq \d+ request_id r-deny in calls: hash_mismatch/);
 
-  const help = await run(process.execPath, ['--import', 'tsx', CLI, 'audit', 'export', '--help']);
+  const help = await run(process.execPath, [...CHILD_NODE_ARGS, CLI, 'audit', 'export', '--help']);
   t.match(help.stdout, /Examples:[\s\S]*--format csv/);
 
   for (const secret of PLANTED) t.notOk(outputs.some((o) => o.includes(secret)), `CLI output never contains ${secret.slice(0, 6)}…`);

@@ -1,13 +1,13 @@
 import { execFile, spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import t from 'tap';
 import { until } from '../../helpers/wait.js';
+import { KEYWARD_CLI } from '../../helpers/child.js';
 
 const exec = promisify(execFile);
-const BIN = resolve('bin/keyward.js');
 
 // `npm start` is `keyward demo`: a newcomer runs it, then the lines it prints. This runs the printed
 // curl commands as printed (bash + curl), then the printed audit command from another folder.
@@ -16,7 +16,7 @@ t.test('demo: npm start prints lines that work as printed; the audit command wor
   chmodSync(dir, 0o755); // as root, the embedded Postgres runs as the postgres user and must reach its folder
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const env = { ...process.env, DATABASE_URL: '' }; // the demo's own embedded Postgres
-  const child = spawn(process.execPath, [BIN, 'demo', '--dir', join(dir, 'kw'), '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...KEYWARD_CLI, 'demo', '--dir', join(dir, 'kw'), '--listen', '127.0.0.1:0'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((r) => child.on('exit', r));
   // On a failure, stop it as a user would (its embedded Postgres with it), and only then force it.
   t.teardown(async () => {
@@ -43,7 +43,7 @@ t.test('demo: npm start prints lines that work as printed; the audit command wor
 
   const auditLine = /^ {2}npx (keyward audit search [^\n]*)$/m.exec(out)![1]!;
   const args = auditLine.split(' ').slice(1);
-  const search = await exec(process.execPath, [BIN, ...args], { cwd: tmpdir(), env });
+  const search = await exec(process.execPath, [...KEYWARD_CLI, ...args], { cwd: tmpdir(), env });
   t.match(search.stdout, /\/api\/v2\/series/, 'run from another folder, it finds the demo database');
   t.match(search.stdout, /policy_denied/);
   t.notOk(search.stdout.includes('AKIAIOSFODNN7EXAMPLE'));

@@ -8,6 +8,7 @@ import t from 'tap';
 import { stringify } from 'yaml';
 import { withTestDatabase } from '../../helpers/db.js';
 import { until } from '../../helpers/wait.js';
+import { KEYWARD_CLI } from '../../helpers/child.js';
 
 const exec = promisify(execFile);
 
@@ -16,9 +17,9 @@ t.test('cli: keyward config check — valid file exit 0, errors with path and li
   writeFileSync(join(dir, 'good.yaml'), 'connections:\n  - { name: prod, site: datadoghq.com, api_key: "${env:K}", groups: [agents] }\n');
   writeFileSync(join(dir, 'bad.yaml'), 'listen:\n  authz: nowhere\nconnections:\n  - { name: prod, site: datadoghq.org, api_key: "${env:K}", groups: [agents] }\n');
   const env = { ...process.env, K: 'f'.repeat(32) };
-  const good = await exec(process.execPath, ['bin/keyward.js', 'config', 'check', join(dir, 'good.yaml')], { env });
+  const good = await exec(process.execPath, [...KEYWARD_CLI, 'config', 'check', join(dir, 'good.yaml')], { env });
   t.match(good.stdout, /good\.yaml: valid \(version [0-9a-f]{12}; 0 issuer\(s\), 1 connection\(s\)/);
-  const bad = await exec(process.execPath, ['bin/keyward.js', 'config', 'check', join(dir, 'bad.yaml')], { env }).catch((e: { code: number; stderr: string }) => e);
+  const bad = await exec(process.execPath, [...KEYWARD_CLI, 'config', 'check', join(dir, 'bad.yaml')], { env }).catch((e: { code: number; stderr: string }) => e);
   t.equal((bad as { code: number }).code, 2);
   t.match((bad as { stderr: string }).stderr, /bad\.yaml:2:10 listen\.authz: expected host:port/);
   t.match((bad as { stderr: string }).stderr, /bad\.yaml:4:\d+ connections\[0\]\.site/);
@@ -28,7 +29,7 @@ t.test('cli: keyward config check — valid file exit 0, errors with path and li
   const inlineKey = 'a'.repeat(32);
   const hmac = 'inline-hmac-key-0123456789';
   writeFileSync(join(dir, 'inline.yaml'), `masking:\n  style: hmac\n  hmac_key: ${hmac}\nconnections:\n  - name: prod\n    site: datadoghq.com\n    api_key: ${inlineKey}\n    groups: [agents]\n`);
-  const inline = await exec(process.execPath, ['bin/keyward.js', 'config', 'check', join(dir, 'inline.yaml')], { env });
+  const inline = await exec(process.execPath, [...KEYWARD_CLI, 'config', 'check', join(dir, 'inline.yaml')], { env });
   t.match(inline.stdout, /inline\.yaml: valid/);
   t.match(inline.stderr, /warning [^\n]*inline\.yaml:3:\d+ masking\.hmac_key: a secret written inline/);
   t.match(inline.stderr, /warning [^\n]*inline\.yaml:7:\d+ connections\[0\]\.api_key: a secret written inline/);
@@ -37,7 +38,7 @@ t.test('cli: keyward config check — valid file exit 0, errors with path and li
 
   // A hold Envoy would not wait out (envoy render sets a 30 s ext_authz timeout).
   writeFileSync(join(dir, 'hold.yaml'), 'connections:\n  - { name: prod, site: datadoghq.com, api_key: "${env:K}", groups: [agents] }\npolicy:\n  rules:\n    - { name: c, match: { class: config-change }, action: require_approval, approval: { approvers: [sre], hold: 10m } }\n');
-  const hold = await exec(process.execPath, ['bin/keyward.js', 'config', 'check', join(dir, 'hold.yaml')], { env });
+  const hold = await exec(process.execPath, [...KEYWARD_CLI, 'config', 'check', join(dir, 'hold.yaml')], { env });
   t.match(hold.stderr, /warning [^\n]*policy\.rules\[0\]\.approval\.hold: holds 600s, not below the ext_authz timeout/);
 });
 
@@ -53,7 +54,7 @@ t.test('cli: keyward serve starts every listener, reports ready, and exits 0 on 
       connections: [{ name: 'prod', site: 'datadoghq.com', api_key: '${env:K}', groups: ['agents'] }],
     }),
   );
-  const child = spawn(process.execPath, ['bin/keyward.js', 'serve', '--config', config], { env: { ...process.env, K: 'e'.repeat(32) }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...KEYWARD_CLI, 'serve', '--config', config], { env: { ...process.env, K: 'e'.repeat(32) }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   const started = await new Promise<{ admin: string }>((resolve, reject) => {
@@ -93,7 +94,7 @@ t.test('cli: with the embedded Postgres, SIGHUP reloads (no exit), CLI exit code
     );
   write('info');
   const env = { ...process.env, K: 'e'.repeat(32), DATABASE_URL: '' };
-  const child = spawn(process.execPath, ['bin/keyward.js', 'serve', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...KEYWARD_CLI, 'serve', '--config', config], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
@@ -107,7 +108,7 @@ t.test('cli: with the embedded Postgres, SIGHUP reloads (no exit), CLI exit code
   t.equal((await fetch(`${admin}/readyz`)).status, 200);
 
   // A CLI command sharing the running cluster keeps its own exit code.
-  const show = await exec(process.execPath, ['bin/keyward.js', 'audit', 'show', 'no-such-request', '--config', config], { env }).then(
+  const show = await exec(process.execPath, [...KEYWARD_CLI, 'audit', 'show', 'no-such-request', '--config', config], { env }).then(
     () => 0,
     (e: { code: number }) => e.code,
   );

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import t from 'tap';
+import { CHILD_NODE_ARGS } from '../../helpers/child.js';
 
 // Through a real process, as an operator runs it.
 t.setTimeout(180_000); // each case starts a Node process; a busy machine is slow to.
 const runner = new URL('./run-mask-cli.ts', import.meta.url).pathname;
 function mask(args: string[], input?: Buffer, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', runner, ...args], { input, env: { ...process.env, ...env } });
+  const r = spawnSync(process.execPath, [...CHILD_NODE_ARGS, runner, ...args], { input, env: { ...process.env, ...env } });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
 }
 
