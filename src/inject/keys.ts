@@ -3,11 +3,11 @@ import { LEGACY_INPUT, isKeyParam, queryParts, splitRequestPath } from '../polic
 
 /** Endpoints that take the API key only; everything else needs the application key too. */
 const API_KEY_ONLY: readonly { method: string; path: RegExp }[] = [
-  { method: 'POST', path: /^\/api\/v1\/(?:series|distribution_points|check_run|events)$/ },
-  { method: 'POST', path: /^\/api\/v2\/(?:series|logs|events)$/ },
-  { method: 'POST', path: /^\/v1\/input(?:\/[^/]+)?$/ },
-  { method: 'POST', path: /^\/api\/v1\/intake$/ },
-  { method: 'GET', path: /^\/api\/v1\/validate$/ },
+  { method: 'POST', path: /^\/api\/v1\/(?:series|distribution_points|check_run|events)$/i },
+  { method: 'POST', path: /^\/api\/v2\/(?:series|logs|events)$/i },
+  { method: 'POST', path: /^\/v1\/input(?:\/[^/]+)?$/i },
+  { method: 'POST', path: /^\/api\/v1\/intake$/i },
+  { method: 'GET', path: /^\/api\/v1\/validate$/i },
 ];
 
 export function needsApplicationKey(method: string, rawPath: string): boolean {

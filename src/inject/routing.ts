@@ -6,7 +6,8 @@ import { splitRequestPath } from '../policy/request-path.js';
  * routes by path: logs intake and v2 events intake have hosts of their own, everything else is the API.
  */
 export function hostRoleFor(method: string, rawPath: string): HostRole {
-  const { path } = splitRequestPath(rawPath);
+  // Case-blind, like the classifier: a path it calls telemetry-write goes where that telemetry goes.
+  const path = splitRequestPath(rawPath).path.toLowerCase();
   const m = method.toUpperCase();
   if (m === 'POST' && (path === '/api/v2/logs' || path === '/v1/input' || path.startsWith('/v1/input/'))) return 'logs';
   if (m === 'POST' && path === '/api/v2/events') return 'events';

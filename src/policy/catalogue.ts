@@ -33,6 +33,9 @@ export const BUILTIN_CATALOGUE: readonly CatalogueEntry[] = Object.freeze([
   post('/api/v1/synthetics/tests/delete', 'destructive'),
   post('/api/v1/dashboard/delete', 'destructive'),
   post('/api/v1/logs/config/indexes/*/delete', 'destructive'),
+  // …and any POST whose last segment says it deletes (slo/bulk_delete, security_monitoring/rules/bulk_delete…).
+  post('/**/bulk_delete', 'destructive'),
+  post('/**/delete', 'destructive'),
   // telemetry-write: intake endpoints (API key only).
   ...['/api/v1/series', '/api/v1/distribution_points', '/api/v1/check_run', '/api/v1/events', '/api/v2/series', '/api/v2/logs', '/api/v2/events', '/v1/input', '/v1/input/*', '/api/v1/intake'].map((p) =>
     post(p, 'telemetry-write'),

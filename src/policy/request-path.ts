@@ -25,8 +25,8 @@ export function splitRequestPath(rawPath: string): RequestPath {
 /** Query parameters in which agents may still put a Datadog key (legacy clients). */
 export const KEY_QUERY_PARAMS = ['api_key', 'application_key', 'dd-api-key', 'dd-application-key'] as const;
 
-/** A legacy logs-intake path carrying the key itself: `/v1/input/<KEY>`. */
-export const LEGACY_INPUT = /^\/v1\/input\/[^/]+/;
+/** A legacy logs-intake path carrying the key itself: `/v1/input/<KEY>`, in any case (the classifier ignores case too). */
+export const LEGACY_INPUT = /^\/v1\/input\/[^/]+/i;
 
 /** Query parameters, split on '&' and on ';' (a separator for some servers: no key may hide behind it). */
 export function queryParts(query: string): string[] {

@@ -24,11 +24,14 @@ t.test('inject: keys in paths and queries are removed, other parameters kept', a
   t.equal(pathWithoutKeys('/api/v2/logs?dd-api-key=x&ddsource=a'), '/api/v2/logs?ddsource=a');
   t.equal(pathWithoutKeys('/api/v2/logs?dd%2Dapi%2Dkey=x'), '/api/v2/logs', 'encoded names too');
   t.equal(pathWithoutKeys('/v1/input/abcdef?ddtags=x'), '/v1/input?ddtags=x');
+  t.equal(pathWithoutKeys('/V1/INPUT/abcdef'), '/v1/input', 'whatever the case (the classifier ignores it too)');
+  t.equal(needsApplicationKey('POST', '/V1/Input/abcdef'), false, 'an intake path in capitals gets the API key only');
 });
 
 t.test('routing: path decides the host role; the site decides the host', async (t) => {
   t.equal(hostRoleFor('POST', '/api/v2/logs?x=1'), 'logs');
   t.equal(hostRoleFor('POST', '/v1/input/k'), 'logs');
+  t.equal(hostRoleFor('POST', '/V1/INPUT/k'), 'logs', 'case-blind, like the classifier');
   t.equal(hostRoleFor('POST', '/api/v2/events'), 'events');
   t.equal(hostRoleFor('GET', '/api/v2/events'), 'api', 'reading events is the API');
   t.same(routeFor('ddog-gov.com', 'POST', '/api/v2/logs'), { cluster: 'dd_logs_ddog_gov_com', host: 'http-intake.logs.ddog-gov.com' });

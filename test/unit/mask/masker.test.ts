@@ -122,3 +122,13 @@ t.test('masker: a name/value pair is judged by the name its sibling gives the va
   t.notOk(escaped.text.includes(key), 'escaped member names do not hide a pair');
   t.match(escaped.findings, [{ type: 'datadog_api_key' }]);
 });
+
+t.test('masker: Datadog key-management responses — the key under a bare "key" member is masked', async (t) => {
+  const api = '3f9ab2c4d5e6f708192a3b4c5d6e7f80';
+  const app = '3f9ab2c4d5e6f708192a3b4c5d6e7f8091a2b3c4';
+  const src = JSON.stringify({ data: { type: 'api_keys', attributes: { name: 'ci', key: api, last4: api.slice(-4) } }, included: [{ attributes: { key: app } }], cache: { key: 'user:42:profile' } });
+  const out = JSON.parse(masker.maskJson(src).text) as { data: { attributes: { key: string; last4: string } }; included: { attributes: { key: string } }[]; cache: { key: string } };
+  t.equal(out.data.attributes.key, '[REDACTED:datadog_api_key]');
+  t.equal(out.included[0]!.attributes.key, '[REDACTED:datadog_app_key]');
+  t.equal(out.cache.key, 'user:42:profile', 'a key that is not Datadog-shaped is left alone');
+});

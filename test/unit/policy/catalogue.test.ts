@@ -37,6 +37,10 @@ const cases: [string, string, string][] = [
   ['DELETE', '/api/v1/dashboard/abc', 'destructive'],
   ['DELETE', '/api/v1/dashboard', 'destructive'],
   ['POST', '/api/v1/monitor/mute_all', 'destructive'],
+  // Bulk deletes are destructive, not config changes (found by review: they matched write() first).
+  ['POST', '/api/v1/slo/bulk_delete', 'destructive'],
+  ['POST', '/api/v2/security_monitoring/rules/bulk_delete', 'destructive'],
+  ['POST', '/api/v1/synthetics/tests/delete', 'destructive'],
   ['POST', '/api/v1/downtime/cancel/by_scope', 'destructive'],
   ['DELETE', '/api/v1/unheard/of', 'destructive'],
   // credential-admin (reads too)

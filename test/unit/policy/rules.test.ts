@@ -115,6 +115,7 @@ t.test('path globs: * is one segment, ** any number', async (t) => {
 t.test('redactedPath: keys in query and legacy /v1/input paths never reach audit or logs', async (t) => {
   const key = '0123456789abcdef0123456789abcdef';
   t.equal(redactedPath(`/v1/input/${key}?ddsource=x`), '/v1/input/[REDACTED]?ddsource=x');
+  t.equal(redactedPath(`/V1/INPUT/${key}`), '/v1/input/[REDACTED]', 'in any case');
   t.equal(redactedPath(`/api/v1/series?api_key=${key}&x=1`), '/api/v1/series?api_key=[REDACTED]&x=1');
   t.equal(redactedPath(`/api/v1/validate?Application_Key=${key}`), '/api/v1/validate?Application_Key=[REDACTED]');
   t.equal(redactedPath(`/api/v2/logs?dd-api-key=${key}`), '/api/v2/logs?dd-api-key=[REDACTED]');
