@@ -3,6 +3,7 @@ import type { ApprovalGate } from '../authz/check.js';
 import type { CheckDocument } from '../authz/types.js';
 import { KeywardError } from '../errors.js';
 import { auditedPath } from '../authz/audited-path.js';
+import { redactedPath } from '../policy/request-path.js';
 import { maskBody, sha256Hex } from '../proc/body.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import type { ApprovalListener } from './listener.js';
@@ -39,7 +40,9 @@ export function createApprovalHold(deps: HoldDeps): ApprovalGate {
       const masking = runtime.maskingFor(doc.decision!.rule);
       return (await maskBody(body, doc.input.headers['content-type'], doc.input.headers['content-encoding'], { masker: masking.masker, codec: runtime.codec, literals })).maskedText;
     };
-    const fingerprint = approvalFingerprint({ connection: connection.name, issuer: identity.issuer, subject: identity.subject, method: doc.input.method, path, bodySha256 });
+    // Bound to the path as sent (keys aside), not as audited: masking turns /hosts/203.0.113.7?x and
+    // /hosts/198.51.100.9?x into the same text, and an approval for one target must not open another.
+    const fingerprint = approvalFingerprint({ connection: connection.name, issuer: identity.issuer, subject: identity.subject, method: doc.input.method, path: redactedPath(doc.input.path), bodySha256 });
     const open = () =>
       deps.store.open({
         fingerprint,

@@ -9,7 +9,7 @@ export interface ApprovalSubject {
   readonly issuer: string;
   readonly subject: string;
   readonly method: string;
-  /** Path as audited (key-bearing parts redacted). */
+  /** Path as sent, with only key-bearing parts redacted (not PII-masked: distinct targets stay distinct). */
   readonly path: string;
   /** sha256 of the exact request body ("" body included). */
   readonly bodySha256: string;

@@ -97,3 +97,18 @@ t.test('approvals: an approval is bound to the agent issuer too — the same `su
   t.equal((await createDashboard(s)).status, 200, 'the approval is still there for the agent it was granted to');
   t.equal(s.datadog.received.filter((r) => r.path === '/api/v1/dashboard').length, 1, 'one dashboard reached Datadog');
 });
+
+t.test('approvals: bound to the path as sent — two targets that mask alike need two approvals', async (t) => {
+  const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '200ms' }));
+  const headers = { authorization: await s.bearer('agent-1', ['agents']), 'content-type': 'application/json' };
+  const call = (ip: string) => fetch(`${s.door.url}/api/v1/dashboard?note=${ip}`, { method: 'POST', headers, body: DASHBOARD }).then(async (r) => ({ status: r.status, json: (await r.json()) as { approval_id?: string } }));
+  const first = await call('203.0.113.7');
+  t.equal(first.status, 202);
+  t.equal((await approverCall(s, `/api/approvals/${first.json.approval_id!}/approve`, 'bob', ['sre'], { method: 'POST', body: {} })).status, 200);
+  const other = await call('198.51.100.9');
+  t.equal(other.status, 202, 'the other target waits for its own approval');
+  t.not(other.json.approval_id, first.json.approval_id);
+  t.equal((await call('203.0.113.7')).status, 200, 'the approved one passes');
+  const shown = await approverCall(s, `/api/approvals/${other.json.approval_id!}`, 'bob', ['sre']);
+  t.notOk(JSON.stringify(shown.json).includes('198.51.100.9'), 'approvers still see the masked path');
+});
