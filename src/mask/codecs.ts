@@ -72,15 +72,25 @@ export function createBodyCodec(limits: CodecLimits): BodyCodec {
     const limitError = (): KeywardError =>
       limit < maxBodyBytes ? new KeywardError('body_ratio_exceeded', `${coding} beyond ratio ${maxRatio}`) : new KeywardError('body_too_large', `${coding} beyond ${maxBodyBytes} bytes`);
     if (coding === 'zstd') return { out: zstdDecode(input, limit, Math.max(MIN_ZSTD_WINDOW, 2 * maxBodyBytes), limitError), applied: 'zstd' };
-    const options = { maxOutputLength: limit };
+    // `info` reports how much input the decoder used: zlib stops at bytes after a stream it does not
+    // take for another member (zero padding, then a second gzip member). Those bytes would reach
+    // Datadog unmasked whenever nothing in the decoded part needed masking (the raw body is
+    // forwarded then), and another decoder may read them: refused.
+    const options = { maxOutputLength: limit, info: true } as const;
+    let decoded: { buffer: Buffer; engine: { bytesWritten: number } };
+    let applied: AppliedCoding;
     try {
-      if (coding === 'gzip') return { out: await gunzip(input, options), applied: 'gzip' };
-      if (coding === 'br') return { out: await brotliDecompress(input, options), applied: 'br' };
-      return hasZlibHeader(input) ? { out: await inflate(input, options), applied: 'deflate' } : { out: await inflateRaw(input, options), applied: 'deflate-raw' };
+      const run = (fn: (b: Buffer, o: typeof options) => Promise<unknown>) => fn(input, options) as Promise<typeof decoded>;
+      if (coding === 'gzip') [decoded, applied] = [await run(gunzip), 'gzip'];
+      else if (coding === 'br') [decoded, applied] = [await run(brotliDecompress), 'br'];
+      else if (hasZlibHeader(input)) [decoded, applied] = [await run(inflate), 'deflate'];
+      else [decoded, applied] = [await run(inflateRaw), 'deflate-raw'];
     } catch (e) {
       if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw limitError();
       throw new KeywardError('body_encoding_invalid', `${coding}: corrupt or truncated data`);
     }
+    if (decoded.engine.bytesWritten !== input.length) throw new KeywardError('body_encoding_invalid', `${coding}: data after the end of the compressed stream`);
+    return { out: decoded.buffer, applied };
   };
 
   return {

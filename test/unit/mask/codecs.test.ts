@@ -75,3 +75,15 @@ t.test('codecs: unknown encodings are body_encoding_unsupported', async (t) => {
   await t.rejects(codec.decode(body, 'compress'), { code: 'body_encoding_unsupported' });
   await t.rejects(codec.decode(body, 'gzip, lzma'), { code: 'body_encoding_unsupported' });
 });
+
+t.test('codecs: bytes after the end of a compressed stream are refused (another decoder could read them)', async (t) => {
+  const clean = zlib.gzipSync('{"message":"clean"}');
+  const hidden = zlib.gzipSync('{"message":"AKIAIOSFODNN7EXAMPLE"}');
+  // gzip: zero padding then a second member, which zlib silently ignores.
+  await t.rejects(codec.decode(Buffer.concat([clean, Buffer.from([0]), hidden]), 'gzip'), { code: 'body_encoding_invalid', detail: /after the end/ });
+  await t.rejects(codec.decode(Buffer.concat([zlib.deflateSync('{}'), Buffer.from('junk')]), 'deflate'), { code: 'body_encoding_invalid' });
+  await t.rejects(codec.decode(Buffer.concat([zlib.brotliCompressSync('{}'), Buffer.from('junk')]), 'br'), { code: 'body_encoding_invalid' });
+  // Two plain gzip members are one body (RFC 1952): both are decoded, so both get masked.
+  const both = await codec.decode(Buffer.concat([clean, hidden]), 'gzip');
+  t.equal(both.body.toString(), '{"message":"clean"}{"message":"AKIAIOSFODNN7EXAMPLE"}');
+});
