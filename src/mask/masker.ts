@@ -39,20 +39,24 @@ export function createMasker(config: MaskerOptions): Masker {
 
   /**
    * Sniffed bodies fall back to text when they only looked like JSON. A body declared as text or
-   * binary that is in fact JSON is read as JSON: its escaped strings (\u0030…) must be decoded
-   * before scanning, whatever the sender claimed, since the receiver may parse it anyway.
+   * binary that is in fact JSON (or NDJSON: several documents, one per line) is read as such: its
+   * escaped strings (\u0030…) must be decoded before scanning, whatever the sender claimed, since the
+   * receiver may parse it anyway.
    */
   const readKind = (src: string, declared: BodyKind | undefined): BodyKind => {
     if (declared === 'json' || declared === 'ndjson') return declared;
     const sniffed = sniffKind(src);
     if (declared !== undefined && sniffed !== 'json') return declared;
     if (sniffed !== 'json') return sniffed;
-    try {
-      documentFor(src, 'json');
-      return 'json';
-    } catch {
-      return declared ?? 'text';
+    for (const kind of ['json', 'ndjson'] as const) {
+      try {
+        documentFor(src, kind);
+        return kind;
+      } catch {
+        // not this kind
+      }
     }
+    return declared ?? 'text';
   };
 
   return {

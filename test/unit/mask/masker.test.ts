@@ -132,3 +132,13 @@ t.test('masker: Datadog key-management responses — the key under a bare "key" 
   t.equal(out.included[0]!.attributes.key, '[REDACTED:datadog_app_key]');
   t.equal(out.cache.key, 'user:42:profile', 'a key that is not Datadog-shaped is left alone');
 });
+
+t.test('masker: NDJSON sent as text/plain (or untyped) is still read as JSON lines, escapes decoded', async (t) => {
+  const ndjson = '{"message":"k \\u0041KIAIOSFODNN7EXAMPLE"}\n{"password":"hunter2hunter2"}\n';
+  for (const contentType of ['text/plain', undefined]) {
+    const r = masker.maskBody(body(ndjson), contentType);
+    t.equal(r.kind, 'ndjson', `${contentType ?? 'no content type'}: read as NDJSON`);
+    t.notOk(r.body.toString().includes('IOSFODNN7EXAMPLE'), 'the escaped AWS key is masked');
+    t.match(r.body.toString(), /\[REDACTED:password\]/);
+  }
+});
