@@ -3,7 +3,10 @@ import { bodyKind, sniffKind } from './content-type.js';
 import { builtinDetectors, customDetector } from './detectors/index.js';
 import { parseAllowPath } from './paths.js';
 import { createPrefilter } from './prefilter.js';
-import { applySpans, createReplacer, summarize, toRedactions, toSpans } from './redact.js';
+import { applySpans, createReplacer, mergeSpans, summarize, toRedactions, toSpans } from './redact.js';
+
+/** How deep documents nested in strings are followed (JSON in a string in a string…). */
+const MAX_NESTING = 3;
 import { scanSegments } from './scan.js';
 import { jsonDocument, textDocument, type AllowPaths, type Document } from './segments.js';
 import type { BodyKind, Detector, Masker, MaskResult, Span, TextMaskResult } from './types.js';
@@ -23,10 +26,30 @@ export function createMasker(config: MaskerOptions): Masker {
 
   const keywordsIn = createPrefilter(detectors.flatMap((d) => d.keywords.map((keyword) => ({ keyword, ignoreCase: d.keywordsIgnoreCase === true }))));
 
-  const spansOf = (doc: Document): Span[] => {
+  const spansOf = (doc: Document, nesting = 0): Span[] => {
     const candidates = scanSegments(doc, detectors, keywordsIn);
     candidates.push(...doc.fieldHits());
-    return toSpans(doc, candidates);
+    const spans = toSpans(doc, candidates);
+    const nested = nesting < MAX_NESTING ? doc.nestedDocuments() : [];
+    if (nested.length === 0) return spans;
+    // A string holding a JSON document with escapes of its own: mask that document too, and map its
+    // spans back through this string's escapes to raw offsets (no re-encoding: `[REDACTED:…]` is
+    // plain ASCII, valid inside any JSON string).
+    for (const seg of nested) {
+      if (doc.allowed(seg)) continue;
+      let inner: Document;
+      try {
+        inner = documentFor(doc.segText(seg), 'json');
+      } catch {
+        continue; // looked like JSON, is not: its text was scanned as a string already
+      }
+      const where = doc.location(seg, doc.rawRange(seg, 0, 0)[0], new Set());
+      for (const s of spansOf(inner, nesting + 1)) {
+        const [start, end] = doc.rawRange(seg, s.start, s.end);
+        spans.push({ ...s, start, end, location: `${where}${s.location.slice(1)}` });
+      }
+    }
+    return mergeSpans(spans);
   };
 
   const documentFor = (src: string, kind: 'json' | 'ndjson' | 'text'): Document =>

@@ -41,6 +41,25 @@ export function toSpans(doc: Document, candidates: readonly Candidate[]): Span[]
   return merged;
 }
 
+/**
+ * Spans from several passes over one text (a document and the documents nested in its strings),
+ * sorted and with overlaps merged like toSpans does: the union is replaced, the higher priority names it.
+ */
+export function mergeSpans(spans: readonly Span[]): Span[] {
+  const sorted = [...spans].sort((a, b) => a.start - b.start || b.end - a.end);
+  const out: Span[] = [];
+  for (const s of sorted) {
+    const cur = out[out.length - 1];
+    if (cur && s.start < cur.end) {
+      cur.end = Math.max(cur.end, s.end);
+      if (s.priority > cur.priority) Object.assign(cur, { type: s.type, priority: s.priority, value: s.value, location: s.location });
+      continue;
+    }
+    out.push({ ...s });
+  }
+  return out;
+}
+
 export function createReplacer(style: MaskStyle, hmacKey: string | undefined): (type: string, value: string) => string {
   if (style === 'hmac') {
     if (!hmacKey) throw new TypeError('masking style "hmac" needs hmac_key');

@@ -18,6 +18,11 @@ export interface Document extends Scannable {
   /** Decoded text of a segment. */
   segText(seg: number): string;
   isKey(seg: number): boolean;
+  /**
+   * String values that hold a JSON document with escapes of its own (`"{\"k\":\"\\u0041KIA…\"}"`):
+   * one decoding leaves `\u0041`, `\/` in the text, so they are masked as documents in their own right.
+   */
+  nestedDocuments(): readonly number[];
 }
 
 export function textDocument(src: string): Document {
@@ -32,6 +37,7 @@ export function textDocument(src: string): Document {
     fieldHits: () => [],
     segText: () => src,
     isKey: () => false,
+    nestedDocuments: () => [],
   };
 }
 
@@ -110,6 +116,16 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
     },
     segText,
     isKey: (seg) => (flags[seg]! & IS_KEY) !== 0,
+    nestedDocuments() {
+      const out: number[] = [];
+      for (const t of escapedTokens) {
+        if ((flags[t]! & IS_KEY) !== 0) continue;
+        const text = segText(t);
+        const first = text.trimStart()[0];
+        if ((first === '{' || first === '[') && text.includes('\\')) out.push(t);
+      }
+      return out;
+    },
     rawRange(seg, from, to) {
       const s = start[seg]!;
       if ((flags[seg]! & ESCAPED) === 0) return [s + from, s + to];

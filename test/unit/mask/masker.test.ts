@@ -142,3 +142,19 @@ t.test('masker: NDJSON sent as text/plain (or untyped) is still read as JSON lin
     t.match(r.body.toString(), /\[REDACTED:password\]/);
   }
 });
+
+t.test('masker: a JSON document inside a string is masked through its own escapes, at any depth up to 3', async (t) => {
+  // Serialised JSON in a log message: Python's json.dumps (\u00e9), PHP's escaped slashes, \u0041.
+  const cases: [string, string, string][] = [
+    [String.raw`{"message":"{\"k\":\"\\u0041KIAIOSFODNN7EXAMPLF\"}"}`, 'aws_access_key_id', '$.message.k'],
+    [String.raw`{"message":"{\"aws_secret_access_key\":\"wJalrXUtnFEMI\\/K7MDENG\\/bPxRfiCYEXAMPLEKEY\"}"}`, 'aws_secret_access_key', '$.message.aws_secret_access_key'],
+    [String.raw`{"message":"{\"db\":{\"password\":\"S3cr\\u00e9t-pa55\"}}"}`, 'password', '$.message.db.password'],
+    [String.raw`{"outer":"{\"inner\":\"{\\\"k\\\":\\\"\\\\u0041KIAIOSFODNN7EXAMPLE\\\"}\"}"}`, 'aws_access_key_id', '$.outer.inner.k'],
+  ];
+  for (const [src, type, location] of cases) {
+    const r = masker.maskJson(src);
+    t.match(r.findings, [{ type, locations: [location] }], `${type} found at ${location}`);
+    t.notOk(/K7MDENG|IOSFODNN7|S3cr/.test(r.text), 'no part of the secret is left');
+    t.doesNotThrow(() => JSON.parse(JSON.parse(r.text)[Object.keys(JSON.parse(r.text))[0]!]), 'both levels still parse');
+  }
+});
