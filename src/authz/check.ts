@@ -16,6 +16,11 @@ import type { AllowOutcome, CheckDocument, CheckInput, CheckOutcome, DenyOutcome
 
 /** Headers that must never travel upstream: agent-supplied Datadog keys and the agent's own token. */
 export const AGENT_CREDENTIAL_HEADERS = ['dd-api-key', 'dd-application-key', 'authorization'] as const;
+/**
+ * Policy classifies the request's own method; a server honouring one of these would act on another
+ * (a GET allowed as a read, carried out as a DELETE). Dropped before anything goes upstream.
+ */
+export const METHOD_OVERRIDE_HEADERS = ['x-http-method-override', 'x-http-method', 'x-method-override'] as const;
 export const CONNECTION_HEADER = 'x-keyward-connection';
 export const REQUEST_ID_HEADER = 'x-keyward-request-id';
 
@@ -129,7 +134,7 @@ export function createAuthorizer(deps: AuthorizerDeps) {
       kind: 'allow',
       requestId: doc.requestId,
       context: { ...context, ...sealContext(context, runtime.contextKey) },
-      headersToRemove: [...AGENT_CREDENTIAL_HEADERS, CONNECTION_HEADER, CLUSTER_HEADER],
+      headersToRemove: [...AGENT_CREDENTIAL_HEADERS, ...METHOD_OVERRIDE_HEADERS, CONNECTION_HEADER, CLUSTER_HEADER],
       // Only when the query holds a key: asking Envoy to remove a parameter makes it rebuild the whole
       // query (sorted by name, `?flag` → `?flag=`). ext_proc strips key parameters from :path anyway.
       queryParamsToRemove: hasKeyParam(doc.input.path) ? [...KEY_QUERY_PARAMS] : [],

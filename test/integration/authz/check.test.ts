@@ -36,6 +36,7 @@ t.test('check: allow strips agent credentials and key query params, hands contex
   t.equal(res.status?.code, 0);
   const ok = res.ok_response!;
   t.ok(['dd-api-key', 'dd-application-key', 'authorization', 'x-keyward-connection'].every((h) => ok.headers_to_remove.includes(h)));
+  t.ok(['x-http-method-override', 'x-http-method', 'x-method-override'].every((h) => ok.headers_to_remove.includes(h)), 'method overrides never reach Datadog: policy judged the real method');
   t.ok(['api_key', 'application_key', 'dd-api-key'].every((q) => ok.query_parameters_to_remove.includes(q)));
   // Without a key in the query Envoy is not asked to touch it (it would rebuild it, sorted).
   for (const path of ['/api/v1/monitor', '/api/v1/query?to=2&from=1&flag']) {
