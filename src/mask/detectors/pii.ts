@@ -12,7 +12,8 @@ const ID_KEY = /(?:^|_)(?:id|ids|trace|span|uuid|hash|sha|checksum|digest|timest
 function idContext(ctx: MatchContext): boolean {
   if (ctx.key !== undefined && ID_KEY.test(ctx.key)) return true;
   const before = ctx.text.slice(Math.max(0, ctx.index - 12), ctx.index).toLowerCase();
-  return /id["']?[ \t]{0,2}[:=][ \t]{0,2}["']?$/.test(before);
+  // `id` as a word of its own (order_id:, "id": …), not the end of a token that happens to end in "id".
+  return /(?:^|[^A-Za-z0-9])id["']?[ \t]{0,2}[:=][ \t]{0,2}["']?$/.test(before);
 }
 
 /**

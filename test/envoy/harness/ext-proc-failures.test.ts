@@ -24,8 +24,10 @@ t.test('harness: ext_proc message timeout → 504, upstream not called', async (
   t.same(rig.door.localReplies.at(-1), { status: 504, details: 'ext_proc_error_per-message_timeout_exceeded' });
 });
 
+// Where a phase must be answered in time, the timeout leaves room for a new gRPC channel on a loaded
+// machine (500 ms); the phase under test is late by far more.
 t.test('harness: ext_proc timeout on a response phase → 504 after the upstream answered', async (t) => {
-  const rig = await startRig({ proc: slowAfter(1_000, 'response_headers'), extProc: { messageTimeoutMs: 100 } });
+  const rig = await startRig({ proc: slowAfter(5_000, 'response_headers'), extProc: { messageTimeoutMs: 500 } });
   t.teardown(() => rig.stop());
   t.equal((await rig.call('/x')).status, 504);
   t.equal(rig.upstream.received.length, 1);
@@ -35,18 +37,18 @@ t.test('harness: ext_proc override_message_timeout extends the timer up to max_m
   const extend = (ms: number) => (m: Parameters<typeof phaseOf>[0], r: { send(res: object): void }) => {
     const p = phaseOf(m);
     if (p !== 'request_headers') return r.send(passThrough(p));
-    r.send({ override_message_timeout: { seconds: '0', nanos: ms * 1e6 } });
-    setTimeout(() => r.send(passThrough(p)), 300);
+    r.send({ override_message_timeout: { seconds: String(Math.floor(ms / 1000)), nanos: (ms % 1000) * 1e6 } });
+    setTimeout(() => r.send(passThrough(p)), 1_200);
   };
-  const within = await startRig({ proc: extend(800), extProc: { messageTimeoutMs: 100, maxMessageTimeoutMs: 1_000 } });
+  const within = await startRig({ proc: extend(5_000), extProc: { messageTimeoutMs: 500, maxMessageTimeoutMs: 10_000 } });
   t.teardown(() => within.stop());
-  t.equal((await within.call('/x')).status, 200, 'extended to 800 ms, answered at 300 ms');
+  t.equal((await within.call('/x')).status, 200, 'extended to 5 s, answered at 1.2 s (past the 500 ms message timeout)');
 
-  const beyond = await startRig({ proc: extend(2_000), extProc: { messageTimeoutMs: 100, maxMessageTimeoutMs: 1_000 } });
+  const beyond = await startRig({ proc: extend(20_000), extProc: { messageTimeoutMs: 500, maxMessageTimeoutMs: 10_000 } });
   t.teardown(() => beyond.stop());
   t.equal((await beyond.call('/x')).status, 504, 'an override above max_message_timeout is ignored');
 
-  const disabled = await startRig({ proc: extend(800), extProc: { messageTimeoutMs: 100, maxMessageTimeoutMs: 0 } });
+  const disabled = await startRig({ proc: extend(5_000), extProc: { messageTimeoutMs: 500, maxMessageTimeoutMs: 0 } });
   t.teardown(() => disabled.stop());
   t.equal((await disabled.call('/x')).status, 504, 'max_message_timeout 0 disables overrides');
 });

@@ -60,7 +60,9 @@ t.test('approvals admin API: only members of the request approver groups can see
 t.test('approvals: when Envoy gives up on a held Check, the approval is not consumed by it', async (t) => {
   const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '20s' }));
   const headers = { authorization: await s.bearer('agent-1', ['agents']), 'content-type': 'application/json' };
-  // A Check with a 500 ms deadline, as an Envoy whose timeout is shorter than the hold.
+  // A Check with a 500 ms deadline, as an Envoy whose timeout is shorter than the hold (the client
+  // is connected first, so the deadline is spent in the hold, not in setting up the channel).
+  await s.tg.check({ method: 'GET', path: '/api/v1/validate', headers: { authorization: headers.authorization } });
   const cancelled = new Promise<string>((resolve) =>
     s.tg.client.Check(
       { attributes: { request: { http: { method: 'POST', path: '/api/v1/dashboard', headers, raw_body: Buffer.from('{"title":"t"}') } } } },

@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createPostgresAuditSink } from '../../../src/audit/postgres-sink.js';
 import { showRequest } from '../../../src/audit/queries.js';
+import { maskingSection } from '../../../src/config/sections/masking.js';
+import { createMasker } from '../../../src/mask/index.js';
 import { CHILD_NODE_ARGS } from '../../helpers/child.js';
 import { withTestDatabase, type TestDatabase } from '../../helpers/db.js';
 import { approvalEvent, callEvent, payloadEvent } from './fixtures/events.js';
@@ -137,6 +139,14 @@ t.test('audit CLI (spawned): search, show, replay, export, verify', async (t) =>
 t.test('audit store: no configured key or planted secret in any stored column or view', async (t) => {
   const db = await withTestDatabase(t);
   await seed(db);
+  // A body carrying every planted secret, stored the way ext_proc stores it: masked by the real masker.
+  const masker = createMasker(maskingSection.parse({}));
+  const body = JSON.stringify({ api_key: DD_API_KEY, application_key: DD_APP_KEY, message: `aws ${PLANTED[2]} aws_secret_access_key=${PLANTED[3]} slack ${PLANTED[4]}`, password: PLANTED[5] });
+  const masked = masker.maskJson(body);
+  t.ok(PLANTED.every((s) => body.includes(s)), 'the body holds every planted secret');
+  const sink = createPostgresAuditSink({ pool: db.pool, schema: db.schema, batchSize: 8, batchDelayMs: 1, commitDeadlineMs: 5000, writer: 'w-planted' });
+  await sink.record(payloadEvent({ request_id: 'r-planted', masked_body: masked.text, findings: masked.findings.map((f) => ({ ...f, locations: [...f.locations] })) }));
+  await sink.close();
   const relations = ['calls', 'payloads', 'approval_events', 'chain_heads', 'chain_checkpoints', 'audit_calls', 'audit_refusals', 'audit_payloads', 'audit_findings', 'audit_approvals', 'audit_agent_activity'];
   for (const rel of relations) {
     const { rows } = await db.pool.query(`SELECT count(*)::int AS total, count(*) FILTER (WHERE r::text ILIKE ANY ($1::text[]))::int AS hits FROM ${db.schema}.${rel} r`, [PLANTED.map((s) => `%${s}%`)]);

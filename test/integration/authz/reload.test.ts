@@ -32,7 +32,7 @@ t.test('config reload: concurrent calls see the old or the new config, never a m
   };
   const workers = Array.from({ length: 8 }, worker);
 
-  await new Promise((r) => setTimeout(r, 150));
+  await until(() => seen.size > 0);
   tg.writeConfig(configFor(issuer.issuer, 'b')); // picked up by the file watcher
   await until(() => tg.logs().some((l) => l.includes('configuration reloaded')));
   await new Promise((r) => setTimeout(r, 150));

@@ -112,3 +112,9 @@ t.test('property: masking is idempotent', async (t) => {
   );
   t.pass('mask(mask(x)) = mask(x)');
 });
+
+t.test('property counterexample, kept: a secret ending in "id" does not make the next card an id', async (t) => {
+  const out = masker.maskText(`ghp_${'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6'}Qrid : 4111111111111111`).text;
+  t.equal(out, '[REDACTED:github_token] : [REDACTED:credit_card]');
+  t.equal(masker.maskText(out).text, out, 'and a second pass changes nothing');
+});
