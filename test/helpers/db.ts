@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import tap from 'tap';
+import { freePort } from './ports.js';
 import { appRoleName, migrate, type MigrateResult } from '../../src/db/migrate.js';
 import { quoteIdent } from '../../src/db/sql.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from '../../src/db/embedded.js';
@@ -34,8 +35,7 @@ async function serverUrl(): Promise<string> {
   if (!embedded) {
     const dir = mkdtempSync(join(tmpdir(), 'keyward-pg-'));
     chmodSync(dir, 0o755); // as root, Postgres runs as the postgres user and must reach its folder
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
-    embedded = startEmbeddedPostgres(join(dir, 'data'), port);
+    embedded = freePort().then((port) => startEmbeddedPostgres(join(dir, 'data'), port));
     // The server child keeps the event loop alive: stop it when the file's root test ends.
     const started = embedded;
     tap.teardown(async () => {

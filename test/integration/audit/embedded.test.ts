@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { openDatabase } from '../../../src/db/open.js';
 import { createPostgresAuditSink } from '../../../src/audit/postgres-sink.js';
 import { callEvent } from './fixtures/events.js';
+import { freePort } from '../../helpers/ports.js';
 
 t.test('db: no URL → embedded Postgres under data_dir, initialised once, reused after a restart', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'keyward-embedded-'));
   chmodSync(dir, 0o755); // as root, Postgres runs as the postgres user and must reach its folder
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const config = { data_dir: join(dir, 'pg'), embedded_port: 30_000 + Math.floor(Math.random() * 20_000), schema: 'keyward', pool_size: 2 };
+  const config = { data_dir: join(dir, 'pg'), embedded_port: await freePort(), schema: 'keyward', pool_size: 2 };
   const env = {}; // no DATABASE_URL
 
   const first = await openDatabase(config, undefined, { env });

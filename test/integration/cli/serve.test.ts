@@ -9,6 +9,7 @@ import { stringify } from 'yaml';
 import { withTestDatabase } from '../../helpers/db.js';
 import { until } from '../../helpers/wait.js';
 import { KEYWARD_CLI } from '../../helpers/child.js';
+import { freePort } from '../../helpers/ports.js';
 
 const exec = promisify(execFile);
 
@@ -82,12 +83,13 @@ t.test('cli: with the embedded Postgres, SIGHUP reloads (no exit), CLI exit code
   chmodSync(dir, 0o755); // as root, Postgres runs as the postgres user and must reach its folder
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   const config = join(dir, 'keyward.yaml');
+  const embeddedPort = await freePort();
   const write = (level: string) =>
     writeFileSync(
       config,
       stringify({
         listen: { authz: '127.0.0.1:0', proc: '127.0.0.1:0', admin: '127.0.0.1:0' },
-        database: { data_dir: join(dir, 'pg'), embedded_port: 30_000 + Math.floor(Math.random() * 20_000) },
+        database: { data_dir: join(dir, 'pg'), embedded_port: embeddedPort },
         logging: { level },
         connections: [{ name: 'prod', site: 'datadoghq.com', api_key: '${env:K}', groups: ['agents'] }],
       }),
