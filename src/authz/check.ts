@@ -191,7 +191,9 @@ export function createAuthorizer(deps: AuthorizerDeps) {
 function callEvent(doc: CheckDocument, runtime: Runtime, decision: Decision, code: ErrorCode | null, at: number): CallEvent {
   return {
     kind: 'call',
-    time: new Date(),
+    // When the call arrived (latency_ms says how long deciding took): a held call then sorts before
+    // the approval steps it caused, as it happened.
+    time: new Date(Date.now() - (at - doc.startedAt)),
     request_id: doc.requestId,
     issuer: doc.identity?.issuer ?? null,
     subject: doc.identity?.subject ?? null,

@@ -19,6 +19,8 @@ t.test('approvals: hold, then approve within the hold → the call proceeds, eve
   t.same(await approvalSteps(s, pending!.id), ['requested', 'approval', 'approved', 'consumed']);
   const row = await s.db.pool.query(`SELECT approval_id, decision FROM "${s.db.schema}".calls WHERE request_id = $1`, [res.headers.get('x-keyward-request-id')]);
   t.same(row.rows, [{ approval_id: pending!.id, decision: 'allow' }]);
+  const order = await s.db.pool.query(`SELECT event FROM (SELECT time, 'call' AS event FROM "${s.db.schema}".calls WHERE request_id = $1 UNION ALL SELECT time, step FROM "${s.db.schema}".approval_events WHERE approval_id = $2) x ORDER BY time`, [res.headers.get('x-keyward-request-id'), pending!.id]);
+  t.same(order.rows.map((r) => r.event), ['call', 'requested', 'approval', 'approved', 'consumed'], 'the call is dated when it arrived, before the approval it waited for');
   // The README's compliance query, as printed there, answers "who approved it and what was sent".
   const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
   const query = /-- Who approved[^\n]*\n([\s\S]*?;)/.exec(readme)![1]!.replaceAll('keyward.', `"${s.db.schema}".`);
