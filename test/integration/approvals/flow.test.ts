@@ -61,10 +61,11 @@ t.test('approvals: denied → 403 approval_denied with the approver reason', asy
 });
 
 t.test('approvals: expired → 403 approval_expired', async (t) => {
-  const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '200ms', ttl: '1s' }));
+  // A 3 s TTL leaves a stalled machine room to answer the first call before it expires.
+  const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '200ms', ttl: '3s' }));
   const first = await createDashboard(s);
   t.equal(first.status, 202);
-  await new Promise((r) => setTimeout(r, 1200));
+  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(String(first.json.expires_at)) - Date.now() + 200)));
   const late = await approverCall(s, `/api/approvals/${String(first.json.approval_id)}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
   t.equal(late.json.error?.code, 'approval_closed', 'an expired request cannot be approved');
   const res = await createDashboard(s);
