@@ -56,11 +56,18 @@ export function namedSecretType(name: string): 'password' | 'generic_secret' {
 const SEP_REQUIRED = String.raw`\\{0,3}["']?[ \t]{0,3}[:=][ \t]{0,3}\\{0,3}["']?`;
 /** A value runs to the next blank, quote, or query/list delimiter. */
 const KV_VALUE = String.raw`[^ \t\r\n\x00"'\\&,;<>?]`;
+/**
+ * `,` and `;` end a value only before a blank or another delimiter (`password=a, user=b`); inside a
+ * run (`Tr0ub4dor,3horse`) they are part of it, so no tail of a password is left showing. Each
+ * repetition starts with its delimiter (unambiguous, linear); three at most keeps a run of
+ * `password=a;password=a;…` as cheap as before (a rejected match is retried from its next offset).
+ */
+const KV_RUN = String.raw`${KV_VALUE}{1,4096}(?:[,;]${KV_VALUE}{1,4096}){0,3}`;
 // Anchored on the secret word itself (literals V8 finds fast); a lookbehind then reads the whole name
 // (group 1) and, R2, accepts it only right after a character that cannot be part of a value, so no run
 // of value characters (`token=token=token=…`) is rescanned from inside.
 const kvPattern = re(
-  String.raw`(?:${SECRET_NAME})(?<=(?<!${KV_VALUE})((?:[A-Za-z0-9_.-]{0,40}[_.-])?(?:${SECRET_NAME})))${SEP_REQUIRED}(${KV_VALUE}{1,4096})(?!${KV_VALUE})`,
+  String.raw`(?:${SECRET_NAME})(?<=(?<!${KV_VALUE})((?:[A-Za-z0-9_.-]{0,40}[_.-])?(?:${SECRET_NAME})))${SEP_REQUIRED}(${KV_RUN})(?!${KV_VALUE}|[,;]${KV_VALUE})`,
   'gi',
 );
 

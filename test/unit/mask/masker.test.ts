@@ -158,3 +158,10 @@ t.test('masker: a JSON document inside a string is masked through its own escape
     t.doesNotThrow(() => JSON.parse(JSON.parse(r.text)[Object.keys(JSON.parse(r.text))[0]!]), 'both levels still parse');
   }
 });
+
+t.test('masker: a named value in text keeps its commas and semicolons; a list separator still ends it', async (t) => {
+  t.equal(masker.maskText('password: Tr0ub4dor,3horse').text, 'password: [REDACTED:password]', 'no tail of the password is left');
+  t.equal(masker.maskText('password=secretvalue1, user=bob').text, 'password=[REDACTED:password], user=bob');
+  t.equal(masker.maskText('url?password=Sup3rS3cretValue&user=bob').text, 'url?password=[REDACTED:password]&user=bob', 'query strings end at &');
+  t.equal(masker.maskText('Server=x;Password=Xk9#mP2$vL;Database=y').text, 'Server=x;Password=[REDACTED:password]', 'in a connection string the rest may go too: over-masking, never under');
+});
