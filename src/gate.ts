@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { connectionKeys } from './inject/keys.js';
 import { startAdminServer, type AdminHandler, type AdminServer } from './admin/server.js';
 import type { AuditSink } from './audit/events.js';
 import { auditSinkOptions } from './audit/config.js';
@@ -56,7 +57,7 @@ export interface Gate {
 
 /** Values no log line may carry: every resolved reference, and the connections' keys even when written inline. */
 function secretsOf(cfg: KeywardConfig): readonly string[] {
-  return [...cfg.secrets, ...cfg.connections.flatMap((c) => (c.app_key ? [c.api_key, c.app_key] : [c.api_key]))];
+  return [...cfg.secrets, ...cfg.connections.flatMap(connectionKeys)];
 }
 
 /** Wires the parts of one keyward replica together. Nothing here decides anything. */

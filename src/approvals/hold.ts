@@ -3,6 +3,7 @@ import type { ApprovalGate } from '../authz/check.js';
 import type { CheckDocument } from '../authz/types.js';
 import { KeywardError } from '../errors.js';
 import { auditedPath } from '../authz/audited-path.js';
+import { connectionKeys } from '../inject/keys.js';
 import { redactedPath } from '../policy/request-path.js';
 import { maskBody, sha256Hex } from '../proc/body.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -36,9 +37,8 @@ export function createApprovalHold(deps: HoldDeps): ApprovalGate {
     // Masked before persisted: the approver sees what will be sent, never a raw secret.
     const maskedBody = async (): Promise<string | null> => {
       if (body.length === 0) return null;
-      const literals = [connection.api_key, ...(connection.app_key ? [connection.app_key] : [])];
       const masking = runtime.maskingFor(doc.decision!.rule);
-      return (await maskBody(body, doc.input.headers['content-type'], doc.input.headers['content-encoding'], { masker: masking.masker, codec: runtime.codec, literals })).maskedText;
+      return (await maskBody(body, doc.input.headers['content-type'], doc.input.headers['content-encoding'], { masker: masking.masker, codec: runtime.codec, literals: connectionKeys(connection) })).maskedText;
     };
     // Bound to the path as sent (keys aside), not as audited: masking turns /hosts/203.0.113.7?x and
     // /hosts/198.51.100.9?x into the same text, and an approval for one target must not open another.

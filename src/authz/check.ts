@@ -9,7 +9,7 @@ import { selectConnection } from '../policy/connection.js';
 import { KEY_QUERY_PARAMS, hasKeyParam } from '../policy/request-path.js';
 import { auditedPath } from './audited-path.js';
 import type { Runtime } from '../runtime.js';
-import { contextKey, sealContext } from './context-seal.js';
+import { sealContext } from './context-seal.js';
 import { NO_CODE, type Metrics } from '../telemetry/metrics.js';
 import type { TelemetrySpan, Tracing } from '../telemetry/tracing.js';
 import type { AllowOutcome, CheckDocument, CheckInput, CheckOutcome, DenyOutcome } from './types.js';

@@ -85,9 +85,7 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
       if (cluster === undefined) {
         // envoy.yaml: no cluster header → the catch-all `unrouted` route; bare Envoy: no route, 404.
         if (!options.gateReplies) return local(reply(404, 'route_not_found', ''));
-        const direct = reply(GATE_FAILURE_STATUS, 'direct_response', gateFailureBody());
-        direct.headers.set('content-type', 'application/json');
-        return local(direct);
+        return local(gateFailureReply('direct_response', undefined));
       }
       if (!target) return local(reply(503, 'cluster_not_found', ''));
       const upstream = await forward(target.url, target.hostRewrite ?? host, req.method, req.path, req.headers, reqBody.value);
@@ -142,10 +140,14 @@ export async function startFrontDoor(options: FrontDoorOptions): Promise<FrontDo
 
 /** local_reply_config: a mapper whose filter matches rewrites the status and the body (filter_manager.cc sendLocalReply). */
 function mapLocalReply(r: LocalReply, requestId: string | undefined): LocalReply {
-  if (!isFilterFailure(r.details)) return r;
-  const mapped = reply(GATE_FAILURE_STATUS, r.details, gateFailureBody(requestId));
-  mapped.headers.set('content-type', 'application/json');
-  return mapped;
+  return isFilterFailure(r.details) ? gateFailureReply(r.details, requestId) : r;
+}
+
+/** envoy.yaml's fail-closed answer: 503 with keyward's JSON gate_unavailable body. */
+function gateFailureReply(details: string, requestId: string | undefined): LocalReply {
+  const r = reply(GATE_FAILURE_STATUS, details, gateFailureBody(requestId));
+  r.headers.set('content-type', 'application/json');
+  return r;
 }
 
 /** A `:path` set by ext_proc lands in the header set; move it to the request line. */

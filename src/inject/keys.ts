@@ -27,6 +27,11 @@ export interface KeyPlan {
   readonly path: string | null;
 }
 
+/** A connection's Datadog keys: what masking scrubs as literals and logs never show. */
+export function connectionKeys(connection: ConnectionConfig): string[] {
+  return connection.app_key ? [connection.api_key, connection.app_key] : [connection.api_key];
+}
+
 /**
  * Strips every place an agent may have put a key and injects the connection's own: the API key
  * always, the application key only where the connection has one and the endpoint needs it.

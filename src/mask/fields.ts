@@ -23,12 +23,15 @@ type Check = (value: string, body: string) => FieldHit | undefined;
 
 const whole = (type: string, value: string): FieldHit => ({ type, from: 0, to: value.length });
 
+const datadogApiKey: Check = (v) => (/^[a-fA-F0-9]{32}$/.test(v) ? whole('datadog_api_key', v) : undefined);
+const datadogAppKey: Check = (v) => (/^(?:[a-fA-F0-9]{40}|ddapp_[A-Za-z0-9]{20,128})$/.test(v) ? whole('datadog_app_key', v) : undefined);
+
 const checks: readonly { name: RegExp; check: Check }[] = [
-  { name: DD_API_KEY_NAME, check: (v) => (/^[a-fA-F0-9]{32}$/.test(v) ? whole('datadog_api_key', v) : undefined) },
-  { name: DD_APP_KEY_NAME, check: (v) => (/^(?:[a-fA-F0-9]{40}|ddapp_[A-Za-z0-9]{20,128})$/.test(v) ? whole('datadog_app_key', v) : undefined) },
+  { name: DD_API_KEY_NAME, check: datadogApiKey },
+  { name: DD_APP_KEY_NAME, check: datadogAppKey },
   // Datadog's key-management responses carry the key as `"key"` (v1 api_keys, v2 api_keys and
   // application_keys attributes): a Datadog-shaped value under that bare name is a key.
-  { name: /^key$/, check: (v) => (/^[a-fA-F0-9]{32}$/.test(v) ? whole('datadog_api_key', v) : /^(?:[a-fA-F0-9]{40}|ddapp_[A-Za-z0-9]{20,128})$/.test(v) ? whole('datadog_app_key', v) : undefined) },
+  { name: /^key$/, check: (v, body) => datadogApiKey(v, body) ?? datadogAppKey(v, body) },
   { name: AWS_SECRET_NAME, check: (v) => (/^[A-Za-z0-9/+]{40}$/.test(v) ? whole('aws_secret_access_key', v) : undefined) },
   {
     name: PRIVATE_KEY_NAME,

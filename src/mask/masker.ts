@@ -4,12 +4,12 @@ import { builtinDetectors, customDetector } from './detectors/index.js';
 import { parseAllowPath } from './paths.js';
 import { createPrefilter } from './prefilter.js';
 import { applySpans, createReplacer, mergeSpans, summarize, toRedactions, toSpans } from './redact.js';
-
-/** How deep documents nested in strings are followed (JSON in a string in a string…). */
-const MAX_NESTING = 3;
 import { scanSegments } from './scan.js';
 import { jsonDocument, textDocument, type AllowPaths, type Document } from './segments.js';
 import type { BodyKind, Detector, Masker, MaskResult, Span, TextMaskResult } from './types.js';
+
+/** How deep documents nested in strings are followed (JSON in a string in a string…). */
+const MAX_NESTING = 3;
 
 /** The subset of the `masking` config section the engine reads (the rest is for the ext_proc service). */
 export type MaskerOptions = Pick<MaskingConfig, 'style' | 'max_depth' | 'custom_patterns' | 'allow_paths'> & { readonly hmac_key?: string | undefined };

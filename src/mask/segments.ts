@@ -121,8 +121,7 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
       for (const t of escapedTokens) {
         if ((flags[t]! & IS_KEY) !== 0) continue;
         const text = segText(t);
-        const first = text.trimStart()[0];
-        if ((first === '{' || first === '[') && text.includes('\\')) out.push(t);
+        if (/^[ \t\r\n]*[[{]/.test(text) && text.includes('\\')) out.push(t);
       }
       return out;
     },

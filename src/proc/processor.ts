@@ -4,7 +4,7 @@ import type { CallContext } from '../authz/types.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import { CLUSTER_HEADER } from '../config/sites.js';
 import { ERRORS, errorBody, isKeywardError, type ErrorCode } from '../errors.js';
-import { planKeyInjection } from '../inject/keys.js';
+import { connectionKeys, planKeyInjection } from '../inject/keys.js';
 import { routeFor } from '../inject/routing.js';
 import type { Runtime } from '../runtime.js';
 import type { Metrics } from '../telemetry/metrics.js';
@@ -16,6 +16,7 @@ import { PASS, type BodyMessage, type HeadersMessage, type ImmediateAnswer, type
 
 /** Response headers that could identify or echo a key; never returned to the agent. */
 const RESPONSE_HEADERS_TO_STRIP = ['dd-api-key', 'dd-application-key', 'x-datadog-api-key', 'x-datadog-application-key', 'set-cookie'];
+const EMPTY_BODY_SHA256 = sha256Hex(Buffer.alloc(0));
 
 
 export interface ProcessorDeps {
@@ -65,6 +66,7 @@ export function createProcessorFactory(deps: ProcessorDeps) {
         if (!connection) return refuse('connection_unknown', context.request_id);
         const method = (m.headers.get(':method') ?? 'GET').toUpperCase();
         const rawPath = m.headers.get(':path') ?? '/';
+        const masking = runtime.maskingFor(context.rule);
         state = {
           context,
           connection,
@@ -75,16 +77,15 @@ export function createProcessorFactory(deps: ProcessorDeps) {
           responseContentType: undefined,
           responseEncoding: undefined,
           upstreamStatus: null,
-          maskRequest: runtime.maskingFor(context.rule).request,
+          maskRequest: masking.request,
         };
         // An approval binds the exact body: one that ends on its headers must be the empty body approved.
         const approved = context.approved_body_sha256;
-        if (approved !== '' && m.endOfStream && sha256Hex(Buffer.alloc(0)) !== approved) return refuse('approval_body_mismatch', context.request_id);
+        if (approved !== '' && m.endOfStream && EMPTY_BODY_SHA256 !== approved) return refuse('approval_body_mismatch', context.request_id);
         const keys = planKeyInjection(connection, method, rawPath);
         const route = routeFor(connection.site, method, rawPath);
         const set: (readonly [string, string])[] = [...keys.set, [CLUSTER_HEADER, route.cluster]];
         if (keys.path !== null) set.push([':path', keys.path]);
-        const masking = runtime.maskingFor(context.rule);
         return {
           kind: 'continue',
           headers: { set, remove: keys.remove },
@@ -134,7 +135,7 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       const started = now();
       const contentType = direction === 'request' ? s.requestContentType : s.responseContentType;
       const encoding = direction === 'request' ? s.requestEncoding : s.responseEncoding;
-      const literals = [s.connection.api_key, ...(s.connection.app_key ? [s.connection.app_key] : [])];
+      const literals = connectionKeys(s.connection);
       let masked;
       try {
         masked = await maskBody(raw, contentType, encoding, { masker: s.runtime.maskingFor(s.context.rule).masker, codec: s.runtime.codec, literals });
