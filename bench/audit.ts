@@ -1,6 +1,7 @@
 /**
  * Audit durability cost: durable rows/s with group commit vs one transaction per row, in the same run
  * on the same database, and the latency record() adds at a steady request rate.
+ * Rows are keyed (audit.chain_key) and exported over OTLP to a local collector, as with a witness on.
  * Run alone: `npx tsx bench/audit.ts` (DATABASE_URL, else an embedded Postgres in a temp folder).
  */
 import { randomBytes } from 'node:crypto';
@@ -9,12 +10,23 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CallEvent } from '../src/audit/events.js';
-import { createPostgresAuditSink } from '../src/audit/postgres-sink.js';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createOtlpWitness } from '../src/audit/otlp-witness.js';
+import { createPostgresAuditSink, type CommitObserver } from '../src/audit/postgres-sink.js';
+import { createWitness } from '../src/audit/witness.js';
 import { openDatabase, type Database } from '../src/db/open.js';
 import { quoteIdent } from '../src/db/sql.js';
+import { insertStatements } from '../src/audit/insert-sql.js';
+import { chainRows, eventFields, GENESIS_HASH, TABLE_COLUMNS, tableOf } from '../src/audit/rows.js';
+import { benchCallEvent } from './lib/audit-event.js';
 
 export interface AuditBenchFigures {
   readonly groupCommitRowsPerSec: number;
+  /** The floor: the same rows, pre-built, as one plain unnest INSERT per 1024 rows, one after another (no chain, no MAC, no export, no head CAS). */
+  readonly plainInsertRowsPerSec: number;
+  /** groupCommitRowsPerSec / plainInsertRowsPerSec, in the same run. */
+  readonly ofFloor: number;
   readonly rowAtATimeRowsPerSec: number;
   readonly speedup: number;
   /** record() latency at a steady rate, group commit on (ms). */
@@ -23,33 +35,35 @@ export interface AuditBenchFigures {
   readonly steadyRatePerSec: number;
 }
 
-const event = (i: number): CallEvent => ({
-  kind: 'call',
-  time: new Date(),
-  request_id: `bench-${i}`,
-  issuer: 'https://issuer.example',
-  subject: `agent-${i % 50}`,
-  groups: ['agents'],
-  client_id: 'bench',
-  connection: 'prod',
-  method: 'POST',
-  path: '/api/v2/series',
-  operation_class: 'telemetry-write',
-  decision: 'allow',
-  rule: 'telemetry',
-  approval_id: null,
-  reason_code: null,
-  dry_run: [],
-  latency_ms: 0.42,
-  config_version: 'bench',
-});
+const event = benchCallEvent;
+
+const CHAIN_KEY = { id: 'bench', key: randomBytes(32).toString('hex') };
+
+/** As in production with a witness: every row keyed, every row and a head per 1000 rows exported over OTLP. */
+function keyedAndWitnessed(otlpUrl: string): { chainKey: typeof CHAIN_KEY; observer: CommitObserver } | Record<string, never> {
+  if (process.env.BENCH_AUDIT_PLAIN === '1') return {}; // the unkeyed, unexported baseline, for a ratio
+  const otlp = createOtlpWitness({ endpoint: otlpUrl, queueSize: 8192, batchSize: 512, intervalMs: 1000 });
+  return { chainKey: CHAIN_KEY, observer: createWitness({ key: CHAIN_KEY, sinks: [otlp], everyRows: 1000, everyMs: 10_000 }) };
+}
+
+/** A collector that accepts and discards OTLP (the export's cost is keyward's side of it). */
+async function startCollector(): Promise<{ url: string; server: Server }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{}'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/logs`, server };
+}
+
+let otlpUrl = '';
 
 /** Durable rows/s with `inFlight` concurrent callers, each awaiting its record() before the next. */
 async function throughput(db: Database, schema: string, batchSize: number, rows: number, inFlight: number): Promise<number> {
   // Row-at-a-time is one row per transaction, one transaction at a time (the sink would otherwise
   // take up to 4 × batchSize waiting rows per commit and pipeline two commits).
   const single = batchSize === 1 ? { maxBatchRows: 1, pipeline: 1 } : {};
-  const sink = createPostgresAuditSink({ pool: db.pool, schema, batchSize, batchDelayMs: batchSize === 1 ? 0 : 2, commitDeadlineMs: 30_000, writer: `bench-${batchSize}`, ...single });
+  const sink = createPostgresAuditSink({ pool: db.pool, schema, batchSize, batchDelayMs: batchSize === 1 ? 0 : 2, commitDeadlineMs: 30_000, writer: `bench-${batchSize}`, ...single, ...keyedAndWitnessed(otlpUrl) });
   await sink.record(event(-1)); // warm: connection, chain head, partition
   let next = 0;
   const started = performance.now();
@@ -63,8 +77,26 @@ async function throughput(db: Database, schema: string, batchSize: number, rows:
   return rows / seconds;
 }
 
+/** What Postgres alone does with these rows here: plain INSERTs into a copy of the calls table (same indexes). */
+async function plainInsertFloor(db: Database, schema: string, rows: number): Promise<number> {
+  const s = quoteIdent(schema);
+  await db.pool.query(`CREATE TABLE ${s}.bench_floor (LIKE ${s}.calls INCLUDING DEFAULTS INCLUDING INDEXES)`);
+  const per = 1024;
+  const head = { writer: 'bench-floor', seq: 0, hash: GENESIS_HASH, recorded_at: new Date().toISOString() };
+  const batch = chainRows(head, Array.from({ length: per }, (_, i) => { const e = event(i); return { table: tableOf(e), fields: eventFields(e) }; }), new Date()).rows;
+  const [st] = insertStatements(schema, batch);
+  const text = st!.text.replace(`${s}."calls"`, `${s}.bench_floor`).replace(`${s}.calls`, `${s}.bench_floor`);
+  const seqAt = TABLE_COLUMNS.calls.findIndex(([name]) => name === 'seq');
+  // Each batch its own seq range (the primary key); every other cell as built once.
+  const values = (from: number) => st!.values.map((v, i) => (i === seqAt ? batch.map((_, j) => from + j) : v));
+  await db.pool.query(text, values(-per)); // warm
+  const started = performance.now();
+  for (let done = 0; done < rows; done += per) await db.pool.query({ text, values: values(done), name: 'bench_floor' });
+  return (Math.ceil(rows / per) * per) / ((performance.now() - started) / 1000);
+}
+
 async function steadyLatency(db: Database, schema: string, ratePerSec: number, seconds: number): Promise<{ p50: number; p99: number }> {
-  const sink = createPostgresAuditSink({ pool: db.pool, schema, batchSize: 256, batchDelayMs: 2, commitDeadlineMs: 30_000, writer: 'bench-latency' });
+  const sink = createPostgresAuditSink({ pool: db.pool, schema, batchSize: 256, batchDelayMs: 2, commitDeadlineMs: 30_000, writer: 'bench-latency', ...keyedAndWitnessed(otlpUrl) });
   await sink.record(event(-1));
   const latencies: number[] = [];
   const pending: Promise<void>[] = [];
@@ -87,13 +119,18 @@ async function steadyLatency(db: Database, schema: string, ratePerSec: number, s
 export async function run(options: { rows?: number; rowAtATimeRows?: number } = {}): Promise<AuditBenchFigures> {
   const schema = `kwbench_${randomBytes(4).toString('hex')}`;
   const dataDir = process.env.DATABASE_URL ? null : mkdtempSync(join(tmpdir(), 'keyward-bench-pg-'));
+  const collector = await startCollector();
+  otlpUrl = collector.url;
   const db = await openDatabase({ schema, data_dir: dataDir ?? '', embedded_port: 54_400 + Math.floor(Math.random() * 500), pool_size: 4 });
   try {
-    const group = await throughput(db, schema, 256, options.rows ?? 50_000, 1_000);
+    const group = await throughput(db, schema, 256, options.rows ?? Number(process.env.BENCH_AUDIT_ROWS ?? 50_000), 1_000);
+    const floor = await plainInsertFloor(db, schema, options.rows ?? Number(process.env.BENCH_AUDIT_ROWS ?? 50_000));
     const single = await throughput(db, schema, 1, options.rowAtATimeRows ?? 2_000, 1_000);
-    const steady = await steadyLatency(db, schema, 2_000, 3);
+    const steady = await steadyLatency(db, schema, 2_000, Number(process.env.BENCH_AUDIT_STEADY_S ?? 3));
     return {
       groupCommitRowsPerSec: Math.round(group),
+      plainInsertRowsPerSec: Math.round(floor),
+      ofFloor: Math.round((group / floor) * 100) / 100,
       rowAtATimeRowsPerSec: Math.round(single),
       speedup: Math.round((group / single) * 10) / 10,
       latencyP50Ms: Math.round(steady.p50 * 100) / 100,
@@ -104,6 +141,7 @@ export async function run(options: { rows?: number; rowAtATimeRows?: number } = 
     await db.pool.query(`DROP SCHEMA ${quoteIdent(schema)} CASCADE`).catch(() => undefined);
     await db.pool.query(`DROP ROLE IF EXISTS ${quoteIdent(`${schema}_audit_writer`)}`).catch(() => undefined);
     await db.close();
+    collector.server.close();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
-import { EXT_AUTHZ_NAMESPACE } from '../src/envoy/metadata.js';
-import type { ProcessingRequest } from '../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
-import type { Struct } from '../src/envoy/generated/google/protobuf/Struct.js';
+import { EXT_AUTHZ_NAMESPACE } from '../src/envoy/contract.js';
+import type { ProcessingRequest } from '../proto/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { Struct } from '../proto/gen/google/protobuf/Struct.js';
 import type { ServerChild } from './lib/child.js';
 import { PROCESS_PATH, agentCheckRequest, encodeProcessingRequest, grpcFrame } from './lib/frames.js';
 import { logsPayload } from './lib/payload.js';
@@ -42,6 +42,15 @@ async function framesFor(keyward: ServerChild, messages: ProcessingRequest[], ex
   return Buffer.concat(messages.map((m) => grpcFrame(encodeProcessingRequest(m))));
 }
 
+/** The messages of one ext_proc stream carrying a buffered logs body, with a real Check's context. */
+export async function bodyStreamMessages(keyward: ServerChild, body: Buffer): Promise<ProcessingRequest[]> {
+  const logsCtx = await contextFor(keyward, 'POST', '/api/v2/logs');
+  return [
+    headersMessage(logsCtx, 'POST', '/api/v2/logs', [['content-type', 'application/json'], ['content-length', String(body.length)]], false),
+    { request_body: { body, end_of_stream: true } },
+  ];
+}
+
 /**
  * ext_proc streams as h2load can send them: every message of the stream in one request body, then
  * end of stream. Headers only (key injection, routing), and a buffered 64 KiB body (masking + audit).
@@ -58,17 +67,9 @@ export async function runProcBench(settings: BenchSettings, floor: ServerChild, 
   const rss = Math.max(hPeak.keywardPeakRssMb, hPaced.keywardPeakRssMb);
 
   const body = logsPayload(64 * 1024);
-  const logsCtx = await contextFor(keyward, 'POST', '/api/v2/logs');
   let bodyStream: Buffer;
   try {
-    bodyStream = await framesFor(
-      keyward,
-      [
-        headersMessage(logsCtx, 'POST', '/api/v2/logs', [['content-type', 'application/json'], ['content-length', String(body.length)]], false),
-        { request_body: { body, end_of_stream: true } },
-      ],
-      true,
-    );
+    bodyStream = await framesFor(keyward, await bodyStreamMessages(keyward, body), true);
   } catch (e) {
     // h2load half-closes each stream right after its last message; a server that stops answering
     // on half-close cannot be measured this way, and timing its dropped answers would flatter it.

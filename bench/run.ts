@@ -4,7 +4,8 @@
  *   --quick            1 s per figure instead of 3
  *   --audit=memory     count audit events in memory instead of group-committing to Postgres
  *   --profile          CPU profiles of the keyward process under each load, in bench/results/prof/
- *   --only=check|proc  one group of gRPC figures
+ *   --only=check|proc|stall  one group of gRPC figures (stall: Check p99 while 4 agents send 5 MiB bodies)
+ *   --mask-threads=N   keyward's mask_pool.threads (0: masking on the main thread, as before the pool)
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -18,9 +19,10 @@ import { comparisonRows, renderTable, type Row } from './lib/report.js';
 import type { BenchSettings } from './lib/scenario.js';
 import { round } from './lib/stats.js';
 import { runProcBench, type ProcFigures } from './proc.js';
+import { runStallBench, type StallFigures } from './stall.js';
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, audit: { type: 'string' }, profile: { type: 'boolean', default: false }, only: { type: 'string' } },
+  options: { quick: { type: 'boolean', default: false }, audit: { type: 'string' }, profile: { type: 'boolean', default: false }, only: { type: 'string' }, 'mask-threads': { type: 'string' } },
 });
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const resultsDir = here('./results/');
@@ -63,6 +65,7 @@ async function main(): Promise<number> {
   const cpuProfDir = flags.profile ? here('./results/prof/') : undefined;
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 
+  if (flags['mask-threads'] !== undefined) process.env.BENCH_MASK_THREADS = flags['mask-threads'];
   const floor = await forkServer('floor', []);
   let keyward: ServerChild;
   try {
@@ -74,9 +77,11 @@ async function main(): Promise<number> {
   const idle = await keyward.stats();
   let check: CheckFigures | null = null;
   let proc: ProcFigures | { skipped: string } | null = null;
+  let stall: StallFigures | null = null;
   try {
-    if (flags.only !== 'proc') check = await runCheckBench(settings, floor, keyward);
-    if (flags.only !== 'check') proc = keyward.ready.proc ? await runProcBench(settings, floor, keyward) : { skipped: 'keyward has no ext_proc service yet' };
+    if (!flags.only || flags.only === 'check') check = await runCheckBench(settings, floor, keyward);
+    if (!flags.only || flags.only === 'stall') stall = keyward.ready.proc ? await runStallBench(settings, keyward) : null;
+    if (!flags.only || flags.only === 'proc') proc = keyward.ready.proc ? await runProcBench(settings, floor, keyward) : { skipped: 'keyward has no ext_proc service yet' };
   } finally {
     await keyward.stop();
     await floor.stop();
@@ -96,6 +101,9 @@ async function main(): Promise<number> {
       rows.push(...comparisonRows(`ext_proc 64 KiB body @${proc.body64k.pacedRps} rps`, proc.body64k.paced));
     }
   }
+  if (stall) {
+    rows.push([`Check @${settings.paced.totalRps} rps p50 / p99 ms, alone → with ${stall.senders} × 5 MiB bodies`, '', `${stall.alone.p50Ms} / ${stall.alone.p99Ms} → ${stall.withBodies.p50Ms} / ${stall.withBodies.p99Ms}`, `${stall.p99Ratio}`, 'p99 ratio <= 2']);
+  }
   rows.push(['cold start to ready ms', String(round(floor.coldStartMs, 0)), String(round(keyward.coldStartMs, 0)), (keyward.coldStartMs / floor.coldStartMs).toFixed(2), '']);
   const rssUnderLoad = Math.max(check?.keywardPeakRssMb ?? 0, proc && 'headersOnly' in proc ? proc.keywardPeakRssMb : 0);
   rows.push(['RSS idle / peak under load MB', '', `${round(idle.rssBytes / 2 ** 20, 1)} / ${rssUnderLoad}`, '', '']);
@@ -108,6 +116,7 @@ async function main(): Promise<number> {
     audit,
     check,
     proc,
+    stall,
     coldStartMs: { floor: round(floor.coldStartMs, 1), keyward: round(keyward.coldStartMs, 1), keywardInProcess: round(keyward.ready.readyMs, 1) },
     rssMb: { idle: round(idle.rssBytes / 2 ** 20, 1), peakUnderLoad: rssUnderLoad },
     extras,
@@ -118,6 +127,7 @@ async function main(): Promise<number> {
   process.stdout.write(`\nkeyward benchmarks — ${report.machine.cores} cores, ${report.machine.cpu}, Node ${report.machine.node}, ${report.machine.h2load}; audit: ${audit}\n\n`);
   process.stdout.write(`${renderTable(rows)}\n\n`);
   if (check) process.stdout.write(`Check: ${check.auditedCalls} audit rows committed for ${check.completedRequests} measured requests (warm-up requests are audited too).\n`);
+  if (stall) process.stdout.write(`stall: ${stall.bodiesMasked} bodies of ${stall.bodyBytes} bytes masked during the loaded run, ${stall.bodiesFailed} failed${stall.firstFailure ? ` (first: ${stall.firstFailure})` : ''}; mask threads ${process.env.BENCH_MASK_THREADS ?? 'default'}.\n`);
   if (proc && 'skipped' in proc) process.stdout.write(`ext_proc: skipped (${proc.skipped}).\n`);
   if (proc && 'body64k' in proc && 'skipped' in proc.body64k) process.stdout.write(`ext_proc 64 KiB body: skipped (${proc.body64k.skipped}).\n`);
   for (const x of extras) process.stdout.write(`${x.name}: ${x.skipped ? `skipped (${x.skipped})` : JSON.stringify(x.figures)}\n`);

@@ -18,9 +18,10 @@ let failed = false;
 // V8 coverage only sees modules that some test loaded: a source file with runtime code that is not in
 // the report was never run at all (or coverage collection broke and the percentages mean nothing).
 const RUNTIME_CODE = /^(?:export )?(?:default )?(?:async )?(?:function|const|let|var|class|enum) /m;
-const unseen = readdirSync('src', { recursive: true, encoding: 'utf8' })
-  .filter((f) => f.endsWith('.ts') && !f.startsWith(join('envoy', 'generated')))
-  .map((f) => join('src', f))
+// The product (src/) and the development stand-ins the tests and the demo run on (dev/).
+const unseen = ['src', 'dev']
+  .flatMap((dir) => readdirSync(dir, { recursive: true, encoding: 'utf8' }).map((f) => join(dir, f)))
+  .filter((f) => f.endsWith('.ts'))
   .filter((f) => RUNTIME_CODE.test(readFileSync(f, 'utf8')) && !(resolve(f) in summary));
 for (const f of unseen) process.stdout.write(`coverage: ${f} has code no test loads\n`);
 failed ||= unseen.length > 0;

@@ -1,6 +1,6 @@
 import { envoyProtos } from '../../src/envoy/protos.js';
-import type { CheckRequest } from '../../src/envoy/generated/envoy/service/auth/v3/CheckRequest.js';
-import type { ProcessingRequest } from '../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { CheckRequest } from '../../proto/gen/envoy/service/auth/v3/CheckRequest.js';
+import type { ProcessingRequest } from '../../proto/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
 
 export const CHECK_PATH = '/envoy.service.auth.v3.Authorization/Check';
 export const PROCESS_PATH = '/envoy.service.ext_proc.v3.ExternalProcessor/Process';

@@ -1,11 +1,11 @@
 import * as grpc from '@grpc/grpc-js';
 import { envoyProtos } from '../../src/envoy/protos.js';
-import type { AuthorizationClient } from '../../src/envoy/generated/envoy/service/auth/v3/Authorization.js';
-import type { CheckRequest } from '../../src/envoy/generated/envoy/service/auth/v3/CheckRequest.js';
-import type { CheckResponse__Output } from '../../src/envoy/generated/envoy/service/auth/v3/CheckResponse.js';
-import type { ExternalProcessorClient } from '../../src/envoy/generated/envoy/service/ext_proc/v3/ExternalProcessor.js';
-import type { ProcessingRequest } from '../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
-import type { ProcessingResponse__Output } from '../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingResponse.js';
+import type { AuthorizationClient } from '../../proto/gen/envoy/service/auth/v3/Authorization.js';
+import type { CheckRequest } from '../../proto/gen/envoy/service/auth/v3/CheckRequest.js';
+import type { CheckResponse__Output } from '../../proto/gen/envoy/service/auth/v3/CheckResponse.js';
+import type { ExternalProcessorClient } from '../../proto/gen/envoy/service/ext_proc/v3/ExternalProcessor.js';
+import type { ProcessingRequest } from '../../proto/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { ProcessingResponse__Output } from '../../proto/gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
 
 /**
  * h2load only sees HTTP status 200; these one-off calls over grpc-js prove that the frames the
@@ -23,12 +23,12 @@ export function checkOnce(address: string, request: CheckRequest): Promise<Check
   );
 }
 
-export function processOnce(address: string, messages: readonly ProcessingRequest[]): Promise<ProcessingResponse__Output[]> {
+export function processOnce(address: string, messages: readonly ProcessingRequest[], deadlineMs = 10_000): Promise<ProcessingResponse__Output[]> {
   const Ctor = envoyProtos().extProc.envoy.service.ext_proc.v3.ExternalProcessor;
   const client = new Ctor(address, grpc.credentials.createInsecure()) as ExternalProcessorClient;
   return new Promise<ProcessingResponse__Output[]>((resolve, reject) => {
     const answers: ProcessingResponse__Output[] = [];
-    const call = client.Process({ deadline: Date.now() + 10_000 });
+    const call = client.Process({ deadline: Date.now() + deadlineMs });
     call.on('data', (r: ProcessingResponse__Output) => answers.push(r));
     call.on('error', (e) => {
       client.close();

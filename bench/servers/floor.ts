@@ -1,10 +1,10 @@
 import type * as grpc from '@grpc/grpc-js';
 import { startGrpcServer, type GrpcEndpoint } from '../../src/envoy/grpc-server.js';
 import { envoyProtos } from '../../src/envoy/protos.js';
-import type { AuthorizationHandlers } from '../../src/envoy/generated/envoy/service/auth/v3/Authorization.js';
-import type { ExternalProcessorHandlers } from '../../src/envoy/generated/envoy/service/ext_proc/v3/ExternalProcessor.js';
-import type { ProcessingRequest__Output } from '../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
-import type { ProcessingResponse } from '../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingResponse.js';
+import type { AuthorizationHandlers } from '../../proto/gen/envoy/service/auth/v3/Authorization.js';
+import type { ExternalProcessorHandlers } from '../../proto/gen/envoy/service/ext_proc/v3/ExternalProcessor.js';
+import type { ProcessingRequest__Output } from '../../proto/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { ProcessingResponse } from '../../proto/gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
 
 /**
  * The floors: an ext_authz that allows everything and an ext_proc that answers every message with an

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { stringify } from 'yaml';
 import type { AuditEvent, AuditSink } from '../../src/audit/events.js';
-import { startDevIssuer } from '../../src/devgate/dev-issuer.js';
+import { startDevIssuer } from '../../dev/dev-issuer.js';
 import { startGate } from '../../src/gate.js';
 
 export const BENCH_SCHEMA = 'keyward_bench';
@@ -61,6 +61,8 @@ export async function startBenchGate(audit: AuditMode): Promise<BenchGate> {
     stringify({
       logging: { level: 'info' },
       database: { schema: BENCH_SCHEMA },
+      // `npm run bench -- --mask-threads=0` measures masking on the main thread (the state before the pool).
+      ...(process.env.BENCH_MASK_THREADS ? { mask_pool: { threads: Number(process.env.BENCH_MASK_THREADS) } } : {}),
       identity: { issuers: [{ issuer: issuer.issuer, audiences: ['keyward'] }] },
       connections: [{ name: 'prod', site: 'datadoghq.com', api_key: '${env:BENCH_DD_API}', app_key: '${env:BENCH_DD_APP}', groups: ['agents'] }],
       policy: {

@@ -18,12 +18,21 @@ export interface NewApproval {
   readonly operationClass: string;
   readonly rule: string;
   readonly bodySha256: string;
-  /** The masked body, computed only when a new request is stored (retries of a held call skip it). */
-  readonly maskedBody: () => Promise<string | null>;
+  /** The masked body and what masking found in it (types and counts), computed only when a new request is stored (retries of a held call skip it). */
+  readonly maskedBody: () => Promise<{ readonly text: string; readonly findings: readonly ApprovalFinding[] } | null>;
+  /** The agent's groups (as in its token) and OAuth client, shown to approvers. */
+  readonly groups?: readonly string[];
+  readonly clientId?: string | null;
   readonly contentType: string | null;
   readonly approvers: readonly string[];
   readonly minApprovals: number;
   readonly ttlMs: number;
+}
+
+/** What masking found in a held body: a type and how many, never a value or a location. */
+export interface ApprovalFinding {
+  readonly type: string;
+  readonly count: number;
 }
 
 export interface ApprovalRecord {
@@ -49,6 +58,11 @@ export interface ApprovalRecord {
   readonly consumed_at: Date | null;
   readonly consumed_request_id: string | null;
   readonly deny_reason: string | null;
+  readonly agent_groups: readonly string[];
+  readonly client_id: string | null;
+  readonly findings: readonly ApprovalFinding[];
+  /** Last time the agent's held call asked for this approval (creation or a retry). */
+  readonly last_seen_at: Date | null;
   readonly votes: readonly (Vote & { reason: string | null; time: Date })[];
 }
 
@@ -131,15 +145,23 @@ export function createApprovalStore(options: ApprovalStoreOptions) {
             await c.query(`UPDATE ${s}.approvals SET expiry_reported = true WHERE id = $1`, [a.id]);
             return { approval: a, created: false };
           }
-          if (a && !(a.status === 'denied' && a.expires_at.getTime() <= now().getTime())) return { approval: a, created: false };
+          if (a && !(a.status === 'denied' && a.expires_at.getTime() <= now().getTime())) {
+            // The agent is still asking: the page shows it as waiting.
+            await c.query(`UPDATE ${s}.approvals SET last_seen_at = $2 WHERE id = $1`, [a.id, now()]);
+            return { approval: { ...a, last_seen_at: now() }, created: false };
+          }
         }
         const id = randomUUID();
-        const maskedBody = await input.maskedBody();
+        const masked = await input.maskedBody();
         const created = now();
         await c.query(
-          `INSERT INTO ${s}.approvals (id, fingerprint, status, request_id, issuer, subject, owner, connection, method, path, operation_class, rule, body_sha256, masked_body, content_type, approvers, min_approvals, created_at, expires_at)
-           VALUES ($1,$2,'pending',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)`,
-          [id, input.fingerprint, input.requestId, input.issuer, input.subject, input.owner, input.connection, input.method, input.path, input.operationClass, input.rule, input.bodySha256, maskedBody, input.contentType, [...input.approvers], input.minApprovals, created, new Date(created.getTime() + input.ttlMs)],
+          `INSERT INTO ${s}.approvals (id, fingerprint, status, request_id, issuer, subject, owner, connection, method, path, operation_class, rule, body_sha256, masked_body, content_type, approvers, min_approvals, created_at, expires_at, agent_groups, client_id, findings, last_seen_at)
+           VALUES ($1,$2,'pending',$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$17)`,
+          [
+            id, input.fingerprint, input.requestId, input.issuer, input.subject, input.owner, input.connection, input.method, input.path, input.operationClass, input.rule, input.bodySha256,
+            masked?.text ?? null, input.contentType, [...input.approvers], input.minApprovals, created, new Date(created.getTime() + input.ttlMs),
+            [...(input.groups ?? [])], input.clientId ?? null, JSON.stringify((masked?.findings ?? []).map((f) => ({ type: f.type, count: f.count }))),
+          ],
         );
         await c.query('SELECT pg_notify($1, $2)', [channel, id]);
         return { approval: (await load(c, id))!, created: true };
@@ -187,6 +209,39 @@ export function createApprovalStore(options: ApprovalStoreOptions) {
       // Wake held Checks on every replica only once the decision is in the audit record.
       await pool.query('SELECT pg_notify($1, $2)', [channel, id]);
       return a;
+    },
+
+    /**
+     * Records a Slack request's signature; false when it was seen before (a replay). Signatures older
+     * than Slack's window are forgotten: such a request is refused as stale before it gets here.
+     */
+    async rememberSlackRequest(signature: string, windowMs: number): Promise<boolean> {
+      const at = now();
+      await pool.query(`DELETE FROM ${s}.slack_interactions WHERE received_at < $1`, [new Date(at.getTime() - 2 * windowMs)]);
+      const r = await pool.query(`INSERT INTO ${s}.slack_interactions (signature, received_at) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING signature`, [signature, at]);
+      return r.rowCount === 1;
+    },
+
+    /**
+     * Decided approvals (approved, denied, expired, consumed), newest decision first. `q` matches
+     * (case-blind, as a substring) the agent, path, rule, connection, id, denial reason and the votes' approvers and reasons.
+     */
+    async history(q: string, limit = 100): Promise<ApprovalRecord[]> {
+      const term = `%${q.replace(/[\\%_]/g, (m) => `\\${m}`)}%`;
+      const r = await pool.query(
+        `SELECT a.id FROM ${s}.approvals a
+         WHERE (a.status IN ('denied', 'expired', 'consumed') OR a.expires_at <= $2)
+           AND ($1 = '%%' OR a.subject ILIKE $1 OR a.path ILIKE $1 OR a.rule ILIKE $1 OR a.connection ILIKE $1 OR a.id ILIKE $1 OR coalesce(a.deny_reason, '') ILIKE $1
+                OR EXISTS (SELECT 1 FROM ${s}.approval_votes v WHERE v.approval_id = a.id AND (v.approver ILIKE $1 OR coalesce(v.reason, '') ILIKE $1)))
+         ORDER BY coalesce(a.decided_at, a.consumed_at, a.expires_at) DESC LIMIT ${Number(limit)}`,
+        [term, now()],
+      );
+      const out: ApprovalRecord[] = [];
+      for (const row of r.rows as { id: string }[]) {
+        const a = await load(pool, row.id);
+        if (a) out.push(a);
+      }
+      return out;
     },
 
     async list(status: ApprovalStatus | 'open' = 'pending', limit = 100): Promise<ApprovalRecord[]> {

@@ -1,18 +1,15 @@
+import type { FindingSummary } from '../mask/types.js';
+
+/** A finding is the masking engine's type; audit records it as is. */
+export type { FindingSummary };
+
 /**
  * The audit events both services emit, and the one interface that makes them durable.
  * `record()` resolves only after the event is COMMITted (group commit batches many events into one
  * transaction); a rejected promise means "not durable": the caller must refuse the call.
  */
 
-export type Decision = 'allow' | 'deny' | 'require_approval' | 'pending' | 'error';
-
-/** One finding of the masking engine: what kind, how many, where. Never the value. */
-export interface FindingSummary {
-  readonly type: string;
-  readonly count: number;
-  /** JSON paths (e.g. `$.series[0].tags[2]`) or byte offsets (`@123`) of the matches. */
-  readonly locations: readonly string[];
-}
+export type Decision = 'allow' | 'deny' | 'pending' | 'error';
 
 /** One row per request id, written by ext_authz. */
 export interface CallEvent {
@@ -37,6 +34,8 @@ export interface CallEvent {
   readonly dry_run: readonly { rule: string; action: string }[];
   readonly latency_ms: number;
   readonly config_version: string;
+  /** Findings on the call itself (an agent-supplied Datadog key: where, and a keyed fingerprint). */
+  readonly findings?: readonly FindingSummary[];
 }
 
 /** One row per body that crossed ext_proc, written before the body is forwarded. */

@@ -48,18 +48,26 @@ export function insertStatements(schema: string, rows: readonly ChainedRow[], fi
   return out;
 }
 
+/** How a batch authenticates the head it moves to (null without a chain key). */
+export interface HeadAuth {
+  readonly key_id: string;
+  readonly mac: string;
+}
+
 /**
  * The whole batch as ONE statement, hence one transaction and one round trip: move the writer's head
- * from `fromSeq` (compare-and-set) and insert every row only if the head moved. The statement returns
+ * from `fromSeq` (compare-and-set, through the SECURITY DEFINER advance_chain_head: keyward's role may
+ * not touch chain_heads otherwise) and insert every row only if the head moved. The statement returns
  * one row when it committed the batch, none when the head was stale (nothing written).
  */
-export function batchStatement(schema: string, rows: readonly ChainedRow[], fromSeq: number, head: ChainHead): { text: string; values: unknown[] } {
+export function batchStatement(schema: string, rows: readonly ChainedRow[], fromSeq: number, head: ChainHead, auth: HeadAuth | null = null): { text: string; values: unknown[] } {
   const s = quoteIdent(schema);
-  const headValues: unknown[] = [head.seq, head.hash, head.recorded_at, head.writer, fromSeq];
+  const headValues: unknown[] = [head.seq, head.hash, head.recorded_at, head.writer, fromSeq, auth?.key_id ?? null, auth?.mac ?? null];
   const inserts = insertStatements(schema, rows, headValues.length + 1);
   const ctes = [
-    `moved AS (UPDATE ${s}.chain_heads SET seq = $1, hash = $2, recorded_at = $3 WHERE writer = $4 AND seq = $5 RETURNING 1)`,
-    ...inserts.map((st) => `${st.table} AS (${st.text.replace(/ AS u\(([^)]*)\)$/, ' AS u($1) WHERE EXISTS (SELECT 1 FROM moved)')})`),
+    // A CTE calling a volatile function is evaluated exactly once, before anything reads it.
+    `moved AS (SELECT ${s}.advance_chain_head($4::text, $5::bigint, $1::bigint, $2::text, $3::timestamptz, $6::text, $7::text) AS ok)`,
+    ...inserts.map((st) => `${st.table} AS (${st.text.replace(/ AS u\(([^)]*)\)$/, ' AS u($1) WHERE EXISTS (SELECT 1 FROM moved WHERE ok)')})`),
   ];
-  return { text: `WITH ${ctes.join(',\n')} SELECT 1 AS moved FROM moved`, values: [...headValues, ...inserts.flatMap((st) => st.values)] };
+  return { text: `WITH ${ctes.join(',\n')} SELECT 1 AS moved FROM moved WHERE ok`, values: [...headValues, ...inserts.flatMap((st) => st.values)] };
 }

@@ -11,9 +11,16 @@ import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { KeywardError } from '../errors.js';
 import type { DbLog } from '../db/log.js';
 import { quoteIdent } from '../db/sql.js';
-import type { AuditSink } from './events.js';
+import type { AuditEvent, AuditSink } from './events.js';
+import { headMac, type ChainKey } from './chain-key.js';
 import { batchStatement } from './insert-sql.js';
-import { chainRows, eventFields, GENESIS_HASH, tableOf, type AuditTable, type ChainHead, type RecordableEvent, type Row } from './rows.js';
+import { chainRows, eventFields, tableOf, type AuditTable, type ChainHead, type ChainedRow, type Row } from './rows.js';
+
+/** Where committed rows and heads go besides Postgres (the witness): must return at once, never throw. */
+export interface CommitObserver {
+  committed(rows: readonly ChainedRow[], head: ChainHead): void;
+  close(): Promise<void>;
+}
 
 export interface PostgresAuditSinkOptions {
   readonly pool: Pool;
@@ -33,6 +40,10 @@ export interface PostgresAuditSinkOptions {
   readonly now?: () => Date;
   /** End the pool on close() (when the sink owns it). Default false. */
   readonly endPoolOnClose?: boolean;
+  /** Authenticates every row and head (audit.chain_key); without it rows carry no MAC and verify cannot vouch. */
+  readonly chainKey?: ChainKey;
+  /** Told of every committed batch (the witness); closed with the sink. */
+  readonly observer?: CommitObserver;
   /** Called after every group commit attempt (metrics). */
   readonly onBatch?: (rows: number, seconds: number, ok: boolean) => void;
 }
@@ -45,7 +56,7 @@ export interface AuditSinkStats {
 
 export interface PostgresAuditSink extends AuditSink {
   /** Calls, payloads and approval steps. Resolves after COMMIT; rejects `audit_unavailable` otherwise. */
-  record(event: RecordableEvent): Promise<void>;
+  record(event: AuditEvent): Promise<void>;
   stats(): AuditSinkStats;
   /** Events waiting for a group commit. */
   queueDepth(): number;
@@ -81,7 +92,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
 
   const unavailable = (detail: string) => new KeywardError('audit_unavailable', detail);
 
-  function record(event: RecordableEvent): Promise<void> {
+  function record(event: AuditEvent): Promise<void> {
     if (closed) return Promise.reject(unavailable('audit sink closed'));
     let fields: Row;
     try {
@@ -145,7 +156,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
   }
 
   const chainBatch = (from: ChainHead, batch: readonly Waiter[]) =>
-    chainRows(from, batch.map((w) => ({ table: w.table, fields: w.fields })), now());
+    chainRows(from, batch.map((w) => ({ table: w.table, fields: w.fields })), now(), options.chainKey);
 
   async function runBatch(batch: readonly Waiter[], chained: ReturnType<typeof chainRows> | null): Promise<void> {
     const deadlineAt = Math.max(...batch.map((w) => w.deadlineAt));
@@ -155,7 +166,8 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
       for (;;) {
         try {
           const committed = await writeOnce(attempt, batch, deadlineAt);
-          if (tail === null && inFlight.size === 1) tail = committed; // resynchronised, nothing else pending
+          if (tail === null && inFlight.size === 1) tail = committed.head; // resynchronised, nothing else pending
+          handOver(committed);
           break;
         } catch (e) {
           tail = null; // outcome unknown or stale: later batches re-read the head
@@ -176,8 +188,31 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     }
   }
 
-  /** One statement: CAS the head and insert the rows. Returns the new head once committed. */
-  async function writeOnce(prechained: ReturnType<typeof chainRows> | null, batch: readonly Waiter[], deadlineAt: number): Promise<ChainHead> {
+  /**
+   * Committed batches go to the witness after the callers have been answered: on the next turn of the
+   * event loop, in commit order, so the export never delays a call. close() hands over what is left.
+   */
+  const toObserve: ReturnType<typeof chainRows>[] = [];
+  let observeScheduled: NodeJS.Immediate | null = null;
+  function handOver(committed: ReturnType<typeof chainRows>): void {
+    if (!options.observer) return;
+    toObserve.push(committed);
+    observeScheduled ??= setImmediate(observeAll);
+  }
+  function observeAll(): void {
+    if (observeScheduled) clearImmediate(observeScheduled);
+    observeScheduled = null;
+    for (const committed of toObserve.splice(0)) {
+      try {
+        options.observer?.committed(committed.rows, committed.head);
+      } catch {
+        // The witness is best effort by contract: it never decides whether a call goes on.
+      }
+    }
+  }
+
+  /** One statement: CAS the head and insert the rows. Returns the rows and new head once committed. */
+  async function writeOnce(prechained: ReturnType<typeof chainRows> | null, batch: readonly Waiter[], deadlineAt: number): Promise<ReturnType<typeof chainRows>> {
     const client = await connectWithin(pool, deadlineAt - Date.now());
     // A connection lost between two queries is emitted as 'error' on the checked-out client: without a
     // listener it would crash the process. The failing query reports it; this only keeps us alive.
@@ -197,11 +232,13 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
         ensuredMonths.add(month);
       }
       const fromSeq = chained.head.seq - batch.length;
-      const st = batchStatement(schema, chained.rows, fromSeq, chained.head);
+      const key = options.chainKey;
+      const auth = key ? { key_id: key.id, mac: headMac(key, chained.head) } : null;
+      const st = batchStatement(schema, chained.rows, fromSeq, chained.head, auth);
       const done = await q(st.text, st.values, preparedName(st.text));
       ok = true; // the connection is healthy either way
       if (done.rowCount !== 1) throw new StaleHead();
-      return chained.head;
+      return chained;
     } finally {
       // A client that failed mid-statement may be in any state: destroy it rather than reuse it.
       client.off('error', onError);
@@ -212,7 +249,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
   type Q = (text: string, values?: unknown[], name?: string) => Promise<{ rows: Record<string, unknown>[]; rowCount: number | null }>;
 
   async function loadHead(q: Q): Promise<ChainHead> {
-    await q(`INSERT INTO ${s}.chain_heads (writer, seq, hash, recorded_at) VALUES ($1, 0, $2, 'epoch') ON CONFLICT (writer) DO NOTHING`, [writer, GENESIS_HASH]);
+    await q(`SELECT ${s}.open_chain_head($1::text)`, [writer]);
     const { rows } = await q(`SELECT seq, hash, recorded_at FROM ${s}.chain_heads WHERE writer = $1`, [writer]);
     const r = rows[0];
     if (!r) throw new Error('chain head missing');
@@ -227,6 +264,8 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
       closed = true;
       pump();
       while (inFlight.size > 0) await Promise.all([...inFlight]);
+      observeAll();
+      await options.observer?.close().catch(() => undefined);
       if (options.endPoolOnClose) await pool.end();
     },
   };

@@ -6,6 +6,7 @@
  * purged rows of every writer are a prefix of its chain.
  */
 import type { Pool } from 'pg';
+import { KeywardError } from '../errors.js';
 import { quoteIdent } from '../db/sql.js';
 import { buildCheckpoints, type Checkpoint } from './checkpoint.js';
 import { AUDIT_TABLES, GENESIS_HASH } from './rows.js';
@@ -13,7 +14,11 @@ import { AUDIT_TABLES, GENESIS_HASH } from './rows.js';
 export interface PurgeOptions {
   readonly schema: string;
   readonly before: Date;
-  readonly checkpointKey?: string;
+  /**
+   * Signs the retention checkpoints (audit.checkpoint_key). Required: an unsigned checkpoint could
+   * hide any deleted range, so without it nothing is locked, written or dropped.
+   */
+  readonly checkpointKey: string;
   /** Report what would be dropped, change nothing. */
   readonly dryRun?: boolean;
   readonly now?: () => Date;
@@ -41,6 +46,8 @@ export function partitionsBefore(names: readonly string[], before: Date): string
 
 export async function purgeAudit(pool: Pool, options: PurgeOptions): Promise<PurgeReport> {
   const { schema } = options;
+  // Checked at run time too: JavaScript callers and `as` casts get past the type.
+  if (typeof options.checkpointKey !== 'string' || options.checkpointKey.length === 0) throw new KeywardError('audit_checkpoint_key_required', 'purgeAudit called without a checkpoint key');
   const s = quoteIdent(schema);
   const now = options.now ?? (() => new Date());
   const client = await pool.connect();

@@ -44,6 +44,24 @@ export interface RequestRecord {
   readonly approvals: Record<string, unknown>[];
 }
 
+export type IdLookup = { readonly kind: 'found'; readonly id: string } | { readonly kind: 'none' } | { readonly kind: 'ambiguous'; readonly candidates: readonly string[] };
+
+/** A request id as a reviewer types it: whole, or a unique prefix (like git's short hashes). */
+export async function resolveRequestId(pool: Pool, schema: string, typed: string): Promise<IdLookup> {
+  const s = quoteIdent(schema);
+  const exact = await pool.query(`SELECT 1 FROM ${s}.audit_calls WHERE request_id = $1 UNION ALL SELECT 1 FROM ${s}.audit_approvals WHERE request_id = $1 LIMIT 1`, [typed]);
+  if (exact.rowCount) return { kind: 'found', id: typed };
+  if (typed.length < 4) return { kind: 'none' };
+  const pattern = typed.replace(/[\\%_]/g, (c) => `\\${c}`) + '%';
+  const { rows } = await pool.query<{ request_id: string }>(
+    `SELECT request_id FROM (SELECT request_id FROM ${s}.audit_calls WHERE request_id LIKE $1 UNION SELECT request_id FROM ${s}.audit_approvals WHERE request_id LIKE $1) x ORDER BY request_id LIMIT 6`,
+    [pattern],
+  );
+  if (rows.length === 0) return { kind: 'none' };
+  if (rows.length === 1) return { kind: 'found', id: rows[0]!.request_id };
+  return { kind: 'ambiguous', candidates: rows.map((r) => r.request_id) };
+}
+
 export async function showRequest(pool: Pool, schema: string, requestId: string): Promise<RequestRecord> {
   const s = quoteIdent(schema);
   const [call, payloads, approvals] = await Promise.all([
@@ -74,7 +92,7 @@ export function replaySql(schema: string, subject: string, since: Date, until?: 
   return { text, values };
 }
 
-export const EXPORT_VIEWS = ['calls', 'refusals', 'payloads', 'findings', 'approvals', 'agent_activity'] as const;
+export const EXPORT_VIEWS = ['calls', 'refusals', 'holds', 'payloads', 'findings', 'approvals', 'agent_activity'] as const;
 export type ExportView = (typeof EXPORT_VIEWS)[number];
 
 /** Pure: a whole view, optionally time-bounded, in time order (agent_activity is per day). */

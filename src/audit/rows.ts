@@ -4,12 +4,12 @@
  * what is hashed is exactly what is stored.
  */
 import { createHash } from 'node:crypto';
-import type { ApprovalStepEvent, AuditEvent, CallEvent, PayloadEvent } from './events.js';
+import type { ApprovalStepEvent, AuditEvent, CallEvent, FindingSummary, PayloadEvent } from './events.js';
 import { canonicalJson, storableJson, storableText, type JsonValue } from './canonical.js';
+import { rowMac, type ChainKey } from './chain-key.js';
 
 export type { ApprovalStepEvent } from './events.js';
 
-export type RecordableEvent = AuditEvent | ApprovalStepEvent;
 export type AuditTable = 'calls' | 'payloads' | 'approval_events';
 export type ColumnType = 'text' | 'text[]' | 'timestamptz' | 'int8' | 'int4' | 'float8' | 'jsonb';
 export type Row = Readonly<Record<string, JsonValue>>;
@@ -21,6 +21,9 @@ const CHAIN_COLUMNS = [
   ['seq', 'int8'],
   ['prev_hash', 'text'],
   ['hash', 'text'],
+  // Authentication of the row under a chain key Postgres never sees (chain-key.ts); not hashed.
+  ['key_id', 'text'],
+  ['mac', 'text'],
 ] as const;
 
 export const TABLE_COLUMNS: Readonly<Record<AuditTable, readonly (readonly [string, ColumnType])[]>> = {
@@ -43,6 +46,8 @@ export const TABLE_COLUMNS: Readonly<Record<AuditTable, readonly (readonly [stri
     ['dry_run', 'jsonb'],
     ['latency_ms', 'float8'],
     ['config_version', 'text'],
+    // Migration 007. Hashed only when not empty (OPTIONAL_CONTENT), so rows written before it verify.
+    ['findings', 'jsonb'],
   ],
   payloads: [
     ...CHAIN_COLUMNS,
@@ -83,7 +88,7 @@ export interface ChainHead {
   readonly recorded_at: string;
 }
 
-export function tableOf(event: RecordableEvent): AuditTable {
+export function tableOf(event: AuditEvent): AuditTable {
   return event.kind === 'call' ? 'calls' : event.kind === 'payload' ? 'payloads' : 'approval_events';
 }
 
@@ -118,7 +123,12 @@ function callFields(e: CallEvent): Row {
     dry_run: storableJson(e.dry_run.map((d) => ({ rule: d.rule, action: d.action }))),
     latency_ms: finite(e.latency_ms, 'latency_ms'),
     config_version: storableText(e.config_version),
+    findings: findingsJson(e.findings ?? []),
   };
+}
+
+function findingsJson(findings: readonly FindingSummary[]): JsonValue {
+  return storableJson(findings.map((f) => ({ type: f.type, count: finite(f.count, 'findings.count'), locations: [...f.locations] })));
 }
 
 function payloadFields(e: PayloadEvent): Row {
@@ -131,7 +141,7 @@ function payloadFields(e: PayloadEvent): Row {
     content_encoding: text(e.content_encoding),
     body_sha256: storableText(e.body_sha256),
     masked_body: text(e.masked_body),
-    findings: storableJson(e.findings.map((f) => ({ type: f.type, count: finite(f.count, 'findings.count'), locations: [...f.locations] }))),
+    findings: findingsJson(e.findings),
     upstream_status: e.upstream_status,
     reason_code: text(e.reason_code),
     latency_ms: finite(e.latency_ms, 'latency_ms'),
@@ -150,7 +160,7 @@ function approvalFields(e: ApprovalStepEvent): Row {
 }
 
 /** The event's own column values, validated and normalised to what Postgres stores. Throws TypeError on misuse. */
-export function eventFields(event: RecordableEvent): Row {
+export function eventFields(event: AuditEvent): Row {
   switch (event.kind) {
     case 'call':
       return callFields(event);
@@ -161,10 +171,16 @@ export function eventFields(event: RecordableEvent): Row {
   }
 }
 
-/** Per table: the content keys (every column but hash and prev_hash, plus `table`) in canonical order. */
-const contentKeys = (t: AuditTable) => [...TABLE_COLUMNS[t].map(([name]) => name).filter((n) => n !== 'hash' && n !== 'prev_hash'), 'table'].sort();
+/** Columns a row's hash does not cover: the link itself and its authentication (which covers the hash). */
+const NOT_HASHED = new Set(['hash', 'prev_hash', 'key_id', 'mac']);
+
+/** Per table: the content keys (every column but the chain's own, plus `table`) in canonical order. */
+const contentKeys = (t: AuditTable) => [...TABLE_COLUMNS[t].map(([name]) => name).filter((n) => !NOT_HASHED.has(n)), 'table'].sort();
 const CONTENT_KEYS: Readonly<Record<AuditTable, readonly string[]>> = { calls: contentKeys('calls'), payloads: contentKeys('payloads'), approval_events: contentKeys('approval_events') };
 const KEY_PREFIX = new Map<string, string>([...new Set(Object.values(CONTENT_KEYS).flat())].map((k) => [k, `${JSON.stringify(k)}:`]));
+
+/** Columns added after rows were first written: left out of the hashed content while empty. */
+const OPTIONAL_CONTENT: Partial<Record<AuditTable, ReadonlySet<string>>> = { calls: new Set(['findings']) };
 
 /**
  * Canonical JSON of a row's content: the same bytes as canonicalJson({...row without hash and
@@ -172,8 +188,10 @@ const KEY_PREFIX = new Map<string, string>([...new Set(Object.values(CONTENT_KEY
  */
 export function canonicalRowContent(table: AuditTable, row: Row): string {
   const parts: string[] = [];
+  const optional = OPTIONAL_CONTENT[table];
   for (const key of CONTENT_KEYS[table]) {
     const v = key === 'table' ? table : row[key];
+    if (optional?.has(key) && (v === null || (Array.isArray(v) && v.length === 0))) continue;
     if (v === undefined) throw new TypeError(`rowHash: ${table}.${key} missing`);
     parts.push(KEY_PREFIX.get(key)! + (typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v)));
   }
@@ -194,16 +212,22 @@ export interface ChainedRow {
 
 /**
  * Links events, in order, after `head`: seq +1 each, recorded_at never before the head's, each row's
- * prev_hash the previous row's hash. Returns the rows and the new head (to adopt only after COMMIT).
+ * prev_hash the previous row's hash, and — with a chain key — its MAC. Returns the rows and the new
+ * head (to adopt only after COMMIT).
  */
-export function chainRows(head: ChainHead, fields: readonly { table: AuditTable; fields: Row }[], now: Date): { rows: ChainedRow[]; head: ChainHead } {
+export function chainRows(head: ChainHead, fields: readonly { table: AuditTable; fields: Row }[], now: Date, key?: ChainKey): { rows: ChainedRow[]; head: ChainHead } {
   const recordedAt = new Date(Math.max(now.getTime(), Date.parse(head.recorded_at))).toISOString();
   let { seq, hash } = head;
   const rows = fields.map(({ table, fields: f }) => {
     seq += 1;
-    const row: Record<string, JsonValue> = { ...f, recorded_at: recordedAt, writer: head.writer, seq, prev_hash: hash };
+    // Chain columns first, then the fields copied in: a spread followed by new keys makes V8 build a
+    // fresh hidden class per row (~10× the cost of the hash itself); this keeps one shape per table.
+    const row: Record<string, JsonValue> = { recorded_at: recordedAt, writer: head.writer, seq, prev_hash: hash, hash: '', key_id: null, mac: null };
+    Object.assign(row, f);
     hash = rowHash(table, row);
     row.hash = hash;
+    row.key_id = key ? key.id : null;
+    row.mac = key ? rowMac(key, hash) : null;
     return { table, row };
   });
   return { rows, head: { writer: head.writer, seq, hash, recorded_at: recordedAt } };

@@ -1,7 +1,9 @@
 import type { ErrorCode } from '../errors.js';
 import type { Identity } from '../identity/types.js';
 import type { ConnectionConfig, OperationClass } from '../config/schema.js';
+import type { SealedContext } from '../seal/call-context.js';
 import type { PolicyDecision } from '../policy/rules.js';
+import type { AgentKeySighting } from '../inject/agent-keys.js';
 
 /** The HTTP request as ext_authz sees it, free of protos. Header names are lower-case. */
 export interface CheckInput {
@@ -15,28 +17,6 @@ export interface CheckInput {
   readonly bodyPartial: boolean;
   /** Aborted when Envoy gives up on the Check (its timeout): nothing may be consumed or allowed after. */
   readonly signal?: AbortSignal;
-}
-
-/** The context handed to ext_proc (schema: proto/keyward/v1/context.proto). */
-export interface CallContext {
-  readonly request_id: string;
-  readonly issuer: string;
-  readonly subject: string;
-  readonly groups: readonly string[];
-  readonly client_id: string;
-  readonly connection: string;
-  readonly operation_class: OperationClass;
-  readonly rule: string;
-  readonly approval_id: string;
-  readonly config_version: string;
-  /** sha256 of the body an approval was granted for ('' without approval): ext_proc checks the forwarded body against it. */
-  readonly approved_body_sha256: string;
-}
-
-/** The context with its seal, as it travels in Envoy's dynamic metadata. */
-export interface SealedContext extends CallContext {
-  readonly expires_at: number;
-  readonly seal: string;
 }
 
 export interface AllowOutcome {
@@ -73,6 +53,10 @@ export interface CheckDocument {
   decision?: PolicyDecision;
   approvalId?: string;
   approvedBodySha256?: string;
+  /** X-RateLimit headers of the budget that governs the call (src/budgets), for the response. */
+  rateLimitHeaders?: Readonly<Record<string, string>>;
+  /** Datadog keys the agent sent (src/inject/agent-keys.ts): places and fingerprints, never values. */
+  agentKeys?: readonly AgentKeySighting[];
   /** The path as audited (see authz/check.ts auditedPath), computed once. */
   auditedPath?: string;
 }

@@ -40,6 +40,28 @@ async function call(opts: ApiOptions, path: string, init: { method?: string; bod
   return body;
 }
 
+const FULL_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ALL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'consumed'] as const;
+
+/**
+ * A full id as given; a prefix (as `approvals list` output is copied by hand) resolved against the
+ * approvals this approver can see, in `statuses`. None or several: an error naming them.
+ */
+async function resolveId(opts: ApiOptions, id: string, statuses: readonly string[]): Promise<string> {
+  if (FULL_ID.test(id)) return id;
+  const prefix = id.trim().toLowerCase();
+  if (!/^[0-9a-f-]+$/.test(prefix)) throw new Error(`approval_not_found: ${JSON.stringify(id)} is not an approval id or id prefix`);
+  const seen = new Set<string>();
+  for (const status of statuses) {
+    const { approvals: list } = (await call(opts, `/api/approvals?status=${status}`)) as { approvals: ApprovalJson[] };
+    for (const a of list) if (a.id.toLowerCase().startsWith(prefix)) seen.add(a.id);
+  }
+  const matches = [...seen];
+  if (matches.length === 1) return matches[0]!;
+  if (matches.length === 0) throw new Error(`approval_not_found: no ${statuses.length === 1 ? `${statuses[0]} ` : ''}approval you may decide has an id starting with ${prefix}`);
+  throw new Error(`ambiguous id prefix ${prefix}: ${matches.length} approvals match (${matches.join(', ')}); give more characters`);
+}
+
 function line(a: ApprovalJson): string {
   return [a.id, a.status.padEnd(8), `${a.votes.filter((v) => v.decision === 'approve').length}/${a.min_approvals}`, a.agent.subject, `${a.method} ${a.path}`, a.connection, a.operation_class, `expires ${a.expires_at}`].join('  ');
 }
@@ -63,6 +85,8 @@ export function approvalsCommand(): Command {
     `
 Talks to the admin HTTP API of any replica with your own OIDC token (an approver group member;
 you cannot approve your own agent's calls). Web page: <admin url>/approvals.
+An id may be shortened to any prefix that is unique among the approvals you may decide
+(pending ones for approve/deny); an ambiguous prefix is an error listing the candidates.
 
 Examples:
   export KEYWARD_TOKEN=$(your-idp-cli token)
@@ -84,7 +108,8 @@ Examples:
   withApi(approvals.command('show').description('One approval: the call, the masked payload, the votes.').argument('<id>'))
     .action((id: string, o: ApiOptions) =>
       run(async () => {
-        const a = (await call(o, `/api/approvals/${encodeURIComponent(id)}`)) as ApprovalJson;
+        const full = await resolveId(o, id, ALL_STATUSES);
+        const a = (await call(o, `/api/approvals/${encodeURIComponent(full)}`)) as ApprovalJson;
         if (o.json) return void process.stdout.write(JSON.stringify(a) + '\n');
         process.stdout.write(`${line(a)}\nrule ${a.rule}${a.deny_reason ? `\ndenied: ${a.deny_reason}` : ''}\nvotes: ${a.votes.map((v) => `${v.approver} ${v.decision}`).join(', ') || 'none'}\n\n${a.masked_body ?? '(no body)'}\n`);
       }),
@@ -97,7 +122,8 @@ Examples:
         run(async () => {
           // Checked here too: the server's answer to a missing reason is only "request_invalid".
           if (action === 'deny' && !o.reason?.trim()) throw new Error('request_invalid: deny needs --reason <text> (the agent is shown why)');
-          const a = (await call(o, `/api/approvals/${encodeURIComponent(id)}/${action}`, { method: 'POST', body: { reason: o.reason ?? '' } })) as ApprovalJson;
+          const full = await resolveId(o, id, ['pending']);
+          const a = (await call(o, `/api/approvals/${encodeURIComponent(full)}/${action}`, { method: 'POST', body: { reason: o.reason ?? '' } })) as ApprovalJson;
           process.stdout.write(o.json ? JSON.stringify(a) + '\n' : `${action === 'approve' ? 'approved' : 'denied'}: ${line(a)}\n`);
         }),
       );

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import { ConfigError, formatIssue, loadConfigFile, type ConfigIssue, type KeywardConfig } from '../config/load.js';
 import { parseDuration } from '../config/duration.js';
-import { ENVOY_DEFAULTS } from './envoy-bootstrap.js';
+import { servingIssues } from '../config/serving.js';
+import { ENVOY_DEFAULTS } from '../envoy/bootstrap.js';
 
 export function configCommand(): Command {
   const config = new Command('config').description('Work with keyward configuration files.');
@@ -22,6 +23,8 @@ Example:
     .action((file: string, opts: { json?: boolean }) => {
       try {
         const c = loadConfigFile(file);
+        const unfit = servingIssues(c);
+        if (unfit.length > 0) throw new ConfigError(file, unfit);
         const summary = {
           valid: true,
           version: c.version,

@@ -2,9 +2,9 @@ import { writeFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { stringify } from 'yaml';
 import { DATADOG_SITES, type DatadogSite } from '../config/sites.js';
-import { buildEnvoyBootstrap, ENVOY_DEFAULTS, type EnvoyBootstrapOptions } from './envoy-bootstrap.js';
+import { buildEnvoyBootstrap, ENVOY_DEFAULTS, type EnvoyBootstrapOptions } from '../envoy/bootstrap.js';
 
-export { buildEnvoyBootstrap, ENVOY_DEFAULTS, type EnvoyBootstrapOptions } from './envoy-bootstrap.js';
+export { buildEnvoyBootstrap, ENVOY_DEFAULTS, type EnvoyBootstrapOptions } from '../envoy/bootstrap.js';
 
 /** The command line that reproduces a rendering; written into the file's header. */
 function commandLine(options: EnvoyBootstrapOptions): string {
@@ -16,6 +16,11 @@ function commandLine(options: EnvoyBootstrapOptions): string {
   if (options.admin) parts.push(`--admin ${options.admin}`);
   if (options.authzTimeout) parts.push(`--authz-timeout ${options.authzTimeout}`);
   if (options.caFile) parts.push(`--ca-file ${options.caFile}`);
+  if (options.keywardTls === null) parts.push('--keyward-plaintext');
+  else if (options.keywardTls) {
+    if (options.keywardTls.dir !== ENVOY_DEFAULTS.keywardTlsDir) parts.push(`--keyward-tls-dir ${options.keywardTls.dir}`);
+    if (options.keywardTls.serverName !== ENVOY_DEFAULTS.keywardServerName) parts.push(`--keyward-server-name ${options.keywardTls.serverName}`);
+  }
   return parts.join(' ');
 }
 
@@ -49,6 +54,9 @@ interface RenderFlags {
   admin?: string;
   authzTimeout?: string;
   caFile?: string;
+  keywardTlsDir?: string;
+  keywardServerName?: string;
+  keywardPlaintext?: boolean;
   out?: string;
 }
 
@@ -64,13 +72,17 @@ export function envoyCommand(): Command {
     .option('--admin <host:port>', `Envoy admin address (default: ${ENVOY_DEFAULTS.admin})`)
     .option('--authz-timeout <duration>', `ext_authz timeout, above the longest approval hold (default: ${ENVOY_DEFAULTS.authzTimeout})`)
     .option('--ca-file <path>', `CA bundle verifying Datadog's certificates (default: ${ENVOY_DEFAULTS.caFile})`)
+    .option('--keyward-tls-dir <dir>', `folder in Envoy's file system with ca.crt, envoy.crt, envoy.key for mTLS to keyward (default: ${ENVOY_DEFAULTS.keywardTlsDir})`)
+    .option('--keyward-server-name <name>', `SNI and required DNS name of keyward's certificate (default: ${ENVOY_DEFAULTS.keywardServerName})`)
+    .option('--keyward-plaintext', 'no TLS to keyward (only when keyward listens on loopback, or a mesh sidecar does mTLS)')
     .option('--out <file>', 'write to this file instead of standard output')
     .action((flags: RenderFlags, cmd: Command) => {
-      const { out, sites, ...rest } = flags;
+      const { out, sites, keywardTlsDir, keywardServerName, keywardPlaintext, ...rest } = flags;
       let text: string;
       try {
         const chosen = sites === undefined ? undefined : parseSites(sites);
-        text = renderEnvoyConfig({ ...rest, ...(chosen ? { sites: chosen } : {}) });
+        const keywardTls = keywardPlaintext ? null : keywardTlsDir || keywardServerName ? { dir: keywardTlsDir ?? ENVOY_DEFAULTS.keywardTlsDir, serverName: keywardServerName ?? ENVOY_DEFAULTS.keywardServerName } : undefined;
+        text = renderEnvoyConfig({ ...rest, ...(chosen ? { sites: chosen } : {}), ...(keywardTls !== undefined ? { keywardTls } : {}) });
       } catch (e) {
         if (e instanceof TypeError) cmd.error(`error: ${e.message}`, { exitCode: 2 });
         throw e;

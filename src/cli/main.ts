@@ -1,24 +1,18 @@
 import { Command } from 'commander';
-import { approvalsCommand } from './approvals.js';
-import { auditCommand } from './audit.js';
-import { configCommand } from './config-check.js';
-import { dbCommand } from './db.js';
-import { demoCommand } from './demo.js';
-import { envoyCommand } from './envoy.js';
-import { maskCommand } from './mask.js';
-import { serveCommand } from './serve.js';
+import { COMMANDS } from './commands.js';
 
 const program = new Command('keyward')
   .description('A gate between AI agents and the Datadog API: OIDC identity, policy, human approval, key injection, masking of secrets and PII, and a tamper-evident audit trail in Postgres.')
   .version('0.1.0')
-  .showHelpAfterError('(run with --help for usage)')
-  .addCommand(serveCommand())
-  .addCommand(demoCommand())
-  .addCommand(configCommand())
-  .addCommand(maskCommand())
-  .addCommand(approvalsCommand())
-  .addCommand(auditCommand())
-  .addCommand(dbCommand())
-  .addCommand(envoyCommand());
+  .showHelpAfterError('(run with --help for usage)');
+
+// The first argument that is not an option names the command (keyward takes no global options but
+// --help/--version, which commander answers before any command runs).
+const words = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const named = words[0] === 'help' ? words[1] : words[0];
+const chosen = named !== undefined && Object.hasOwn(COMMANDS, named) ? named : undefined;
+for (const [name, entry] of Object.entries(COMMANDS)) {
+  program.addCommand(name === chosen ? await entry.load() : new Command(name).description(entry.description));
+}
 
 await program.parseAsync(process.argv);

@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { maskingSection } from '../config/sections/masking.js';
+import { ConfigError, loadConfigFile } from '../config/load.js';
+import { maskingSection, type MaskingConfig } from '../config/sections/masking.js';
 import { isKeywardError } from '../errors.js';
+import { connectionKeys } from '../inject/keys.js';
 import { createBodyCodec, createMasker } from '../mask/index.js';
+import { maskBody } from '../mask/body.js';
 
 interface MaskFlags {
   contentType?: string;
@@ -10,6 +13,9 @@ interface MaskFlags {
   style: 'redact' | 'hmac';
   hmacKeyEnv: string;
   findings?: boolean;
+  config?: string;
+  method?: string;
+  path?: string;
 }
 
 const EXAMPLES = `
@@ -20,8 +26,15 @@ Examples:
   $ KEYWARD_MASK_HMAC_KEY=$(openssl rand -hex 32) keyward mask --style hmac series.json
       equal secrets get equal [REDACTED:<type>:<8 hex>] tokens
 
-The content-type and content-encoding default to what the file name says (.json, .ndjson, .gz,
-.zst, .br, .deflate), then to the first bytes (gzip and zstd magic, JSON-looking text).
+  $ keyward mask --config keyward.yaml --method POST --path /api/v1/monitor monitor.json
+      that config's masking (custom patterns, allow paths, style, hmac key, functional fields), as
+      ext_proc applies it to a monitor creation
+
+The content-type defaults to what the file name says (.json, .ndjson, .txt), else the body is sniffed
+as the gate sniffs a body without one. The content-encoding is what --content-encoding says, or what
+the file name says (.gz, .zst, .br, .deflate), never guessed from the bytes: the gate decodes what the
+content-encoding header says, and so does this command. A binary body (multipart, protobuf…) holding
+a secret is refused (body_encoding_unsupported), as the gate refuses it.
 Exit status: 0 when masking succeeded (with or without findings), 2 on bad input, 1 otherwise.
 Errors print one line: "error <code>: <message>".`;
 
@@ -43,14 +56,12 @@ function typeFromName(file: string | undefined): string | undefined {
   return undefined;
 }
 
-function encodingFromInput(file: string | undefined, raw: Buffer): string | undefined {
+function encodingFromName(file: string | undefined): string | undefined {
   const ext = /\.(gz|zst|zstd|br|deflate|zz)$/.exec((file ?? '').toLowerCase())?.[1];
   if (ext === 'gz') return 'gzip';
   if (ext === 'zst' || ext === 'zstd') return 'zstd';
   if (ext === 'br') return 'br';
   if (ext === 'deflate' || ext === 'zz') return 'deflate';
-  if (raw[0] === 0x1f && raw[1] === 0x8b) return 'gzip';
-  if (raw.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
   return undefined;
 }
 
@@ -67,23 +78,34 @@ async function readInput(file: string | undefined): Promise<Buffer> {
   }
 }
 
-async function runMask(file: string | undefined, flags: MaskFlags): Promise<void> {
+/** The masking section and the literal keys to scrub: from --config as the gate has them, else from the flags. */
+function maskingFrom(flags: MaskFlags): { masking: MaskingConfig; literals: string[] } {
+  if (flags.config !== undefined) {
+    const config = loadConfigFile(flags.config);
+    return { masking: config.masking, literals: config.connections.flatMap(connectionKeys) };
+  }
   let hmacKey: string | undefined;
   if (flags.style === 'hmac') {
     hmacKey = process.env[flags.hmacKeyEnv];
     if (!hmacKey || hmacKey.length < 16) throw new CliError('hmac_key_missing', `--style hmac needs a key of at least 16 characters in $${flags.hmacKeyEnv}`);
   }
-  const config = maskingSection.parse({ style: flags.style, hmac_key: hmacKey });
+  return { masking: maskingSection.parse({ style: flags.style, hmac_key: hmacKey }), literals: [] };
+}
+
+async function runMask(file: string | undefined, flags: MaskFlags): Promise<void> {
+  if ((flags.method === undefined) !== (flags.path === undefined)) throw new CliError('route_incomplete', '--method and --path go together');
+  const { masking, literals } = maskingFrom(flags);
   const raw = await readInput(file);
-  const contentEncoding = flags.contentEncoding ?? (raw.length >= 4 ? encodingFromInput(file, raw) : undefined);
+  const contentEncoding = flags.contentEncoding ?? encodingFromName(file);
   const contentType = flags.contentType ?? typeFromName(file);
-  const codec = createBodyCodec({ maxBodyBytes: config.max_body_bytes, maxRatio: config.max_ratio });
-  const decoded = await codec.decode(raw, contentEncoding);
-  const result = createMasker(config).maskBody(decoded.body, contentType);
-  const out = result.changed ? await codec.encode(result.body, decoded.codings) : raw;
-  process.stdout.write(out);
+  const codec = createBodyCodec({ maxBodyBytes: masking.max_body_bytes, maxRatio: masking.max_ratio });
+  const route = flags.method !== undefined && flags.path !== undefined ? { method: flags.method.toUpperCase(), path: flags.path } : undefined;
+  // The same path as ext_proc: decode by content-encoding, mask, refuse a binary body with findings,
+  // scrub the connections' own keys, re-encode.
+  const masked = await maskBody(raw, contentType, contentEncoding, { masker: createMasker(masking), codec, literals, ...(route ? { route } : {}), auditHandles: masking.functional_fields.audit });
+  process.stdout.write(masked.wire);
   if (flags.findings) {
-    const doc = { kind: result.kind, content_encoding: decoded.codings.join(', ') || 'identity', changed: result.changed, findings: result.findings };
+    const doc = { kind: masked.kind, content_encoding: masked.codings.join(', ') || 'identity', changed: masked.changed, findings: masked.findings };
     process.stderr.write(JSON.stringify(doc) + '\n');
   }
 }
@@ -98,9 +120,12 @@ export function maskCommand(): Command {
     .description('mask secrets and PII in a request or response body, exactly as the gate does, and print the result')
     .argument('[file]', 'body to mask; "-" or nothing reads stdin')
     .option('--content-type <type>', 'how to read the body: application/json, application/x-ndjson, text/plain, … (default: from the file name, else sniffed)')
-    .option('--content-encoding <enc>', 'gzip, deflate, br, zstd or identity; the output uses the same (default: from the file name or magic bytes)')
+    .option('--content-encoding <enc>', 'gzip, deflate, br, zstd or identity, as the content-encoding header says; the output uses the same (default: from the file name, never from the bytes)')
     .addOption(new Option('--style <style>', 'redact → [REDACTED:<type>]; hmac → [REDACTED:<type>:<8 hex>] keyed by --hmac-key-env').default('redact').argParser(parseStyle))
     .option('--hmac-key-env <name>', 'environment variable holding the hmac key', 'KEYWARD_MASK_HMAC_KEY')
+    .option('--config <file>', "use this keyward config's masking section and connections' keys (style and hmac key included)")
+    .option('--method <method>', 'with --path: the call the body belongs to (selects the functional fields kept intact)')
+    .option('--path <path>', 'with --method: the Datadog API path, e.g. /api/v1/monitor')
     .option('--findings', 'also print one JSON findings document (type, count, locations; never values) to stderr')
     .addHelpText('after', EXAMPLES)
     .action(async (file: string | undefined, flags: MaskFlags) => {
@@ -109,6 +134,8 @@ export function maskCommand(): Command {
       } catch (e) {
         const [code, message, exit] = isKeywardError(e)
           ? [e.code, e.message, 2]
+          : e instanceof ConfigError
+            ? ['config_invalid', e.message.split('\n').join(' | '), 2]
           : e instanceof CliError
             ? [e.code, e.message, e.exit]
             : ['internal_error', 'masking failed unexpectedly', 1];

@@ -1,26 +1,12 @@
 import { Command } from 'commander';
 import { ConfigError } from '../config/load.js';
-import { devIssuerUrl } from '../config/schema.js';
-import { startDevIssuer, type DevIssuer } from '../devgate/dev-issuer.js';
 import { startGate, type Gate } from '../gate.js';
+import { StartFailure } from '../start-failure.js';
 
-/** Starts a gate (and the dev issuer when the config enables it); resolves once everything listens. */
-export async function serve(configPath: string): Promise<{ gate: Gate; devIssuer: DevIssuer | null; stop(): Promise<void> }> {
+/** Starts a gate; resolves once everything listens. */
+export async function serve(configPath: string): Promise<{ gate: Gate; stop(): Promise<void> }> {
   const gate = await startGate({ configPath });
-  const dev = gate.config.current().config.identity.dev_issuer;
-  let devIssuer: DevIssuer | null = null;
-  if (dev.enabled) {
-    devIssuer = await startDevIssuer(dev.listen, dev.audience, devIssuerUrl(dev));
-    gate.log.warn({ issuer: devIssuer.issuer }, 'the built-in dev OIDC issuer is enabled: for demos only, never in production');
-  }
-  return {
-    gate,
-    devIssuer,
-    async stop() {
-      await gate.stop();
-      await devIssuer?.close();
-    },
-  };
+  return { gate, stop: () => gate.stop() };
 }
 
 /** SIGTERM/SIGINT: stop accepting, finish in-flight calls, flush audit, close the pool, exit. */
@@ -62,7 +48,10 @@ Example:
           process.stderr.write(`${e.message}\n`);
           process.exit(2);
         }
-        throw e;
+        // One line and a non-zero exit, never a stack: what failed and why, from error codes only.
+        const line = e instanceof StartFailure ? e.message : new StartFailure('start', e).message;
+        process.stderr.write(`keyward: cannot start: ${line}\n`);
+        process.exit(1);
       }
     });
 }

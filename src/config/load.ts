@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve as resolvePath } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
 import { keywardSchema, type KeywardConfigData } from './schema.js';
+import { listenWarnings } from './sections/listen.js';
+import { closest, knownKeysAt } from './suggest.js';
 
 /** A validated, resolved, frozen configuration, plus what the gate needs to know about it. */
 export type KeywardConfig = Readonly<KeywardConfigData> & {
@@ -12,7 +14,9 @@ export type KeywardConfig = Readonly<KeywardConfigData> & {
   readonly source: string;
   /** Every value that came from a ${env:} or ${file:} reference, and every secret field written inline: never to be logged or stored. */
   readonly secrets: readonly string[];
-  /** Not errors, but worth an operator's attention (secrets written inline). */
+  /** Absolute path of every ${file:} reference, by the dotted config path that names it (watched for rotation). */
+  readonly files: Readonly<Record<string, string>>;
+  /** Not errors, but worth an operator's attention (secrets written inline, plaintext gRPC ports). */
   readonly warnings: readonly ConfigIssue[];
 };
 
@@ -55,6 +59,8 @@ export function loadConfigFile(path: string, options: LoadOptions = {}): Keyward
   } catch (e) {
     throw new ConfigError(path, [{ path: '', message: `cannot read file (${(e as NodeJS.ErrnoException).code ?? 'error'})` }]);
   }
+  // A file with nothing in it (a truncated write, an editor's empty save) is never meant as "all defaults".
+  if (parseDocument(text).contents === null) throw new ConfigError(path, [{ path: '', message: 'the file is empty' }]);
   return parseConfig(text, path, { baseDir: dirname(resolvePath(path)), ...options });
 }
 
@@ -64,24 +70,43 @@ export function parseConfig(text: string, source = '<inline>', options: LoadOpti
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => (offset === undefined ? {} : { line: lineCounter.linePos(offset).line, column: lineCounter.linePos(offset).col });
 
-  if (doc.errors.length > 0) {
-    throw new ConfigError(source, doc.errors.map((e) => ({ path: '', ...at(e.pos[0]), message: e.message.split('\n')[0]! })));
-  }
+  // One syntax mistake (a line indented one space off) makes the parser report every line after it;
+  // the first error is the one a person can act on, so it is the only one reported.
+  const first = doc.errors[0];
+  if (first) throw new ConfigError(source, [{ path: '', ...at(first.pos[0]), message: `YAML syntax: ${first.message.split('\n')[0]!}` }]);
   const raw: unknown = doc.toJS() ?? {};
   const secrets: string[] = [];
+  const files: Record<string, string> = {};
   const refIssues: ConfigIssue[] = [];
   const env = options.env ?? process.env;
   const baseDir = options.baseDir ?? process.cwd();
-  const resolved = resolveReferences(raw, [], (path, message) => refIssues.push({ path: formatPath(path), ...at(nodeAt(doc.contents, path)?.range?.[0]), message }), env, baseDir, secrets);
+  const resolved = resolveReferences(raw, [], (path, message) => refIssues.push({ path: formatPath(path), ...at(nodeAt(doc.contents, path)?.range?.[0]), message }), env, baseDir, secrets, files);
   if (refIssues.length > 0) throw new ConfigError(source, refIssues);
 
   const result = keywardSchema.safeParse(resolved);
   if (!result.success) {
     throw new ConfigError(
       source,
-      result.error.issues.map((issue) => {
+      result.error.issues.flatMap((issue): ConfigIssue[] => {
         const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol');
-        return { path: formatPath(path), ...at(nearestNode(doc.contents, path)?.range?.[0]), message: issue.message };
+        if (issue.code === 'unrecognized_keys') {
+          // One error per unknown key, at the key's own line, with the closest known key at that level.
+          const known = knownKeysAt(keywardSchema, path);
+          const parent = nodeAt(doc.contents, path);
+          return issue.keys.map((key) => {
+            const keyNode = isMap(parent) ? (parent.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === key)?.key as Node | undefined) : undefined;
+            const guess = closest(key, known);
+            const message = `unknown key \`${key}\`${guess ? ` (did you mean \`${guess}\`?)` : known.length > 0 ? `; known keys here: ${known.join(', ')}` : ''}`;
+            return { path: formatPath(path), ...at((keyNode ?? nearestNode(doc.contents, path))?.range?.[0]), message };
+          });
+        }
+        let message = issue.message;
+        if (issue.code === 'invalid_value') {
+          const written = valueAt(resolved, path);
+          const guess = typeof written === 'string' ? closest(written, issue.values.filter((v): v is string => typeof v === 'string')) : undefined;
+          if (guess) message = `${message}, got \`${String(written)}\` (did you mean \`${guess}\`?)`;
+        }
+        return [{ path: formatPath(path), ...at(nearestNode(doc.contents, path)?.range?.[0]), message }];
       }),
     );
   }
@@ -94,7 +119,8 @@ export function parseConfig(text: string, source = '<inline>', options: LoadOpti
     if (typeof resolvedValue === 'string') secrets.push(resolvedValue);
     warnings.push({ path: formatPath(path), ...at(nodeAt(doc.contents, path)?.range?.[0]), message: INLINE_SECRET });
   }
-  return deepFreeze({ ...result.data, version, source, secrets: secrets.filter((s) => s.length > 0), warnings });
+  for (const w of listenWarnings(result.data.listen)) warnings.push({ ...w, ...at(nodeAt(doc.contents, w.path.split('.'))?.range?.[0]) });
+  return deepFreeze({ ...result.data, version, source, secrets: secrets.filter((s) => s.length > 0), files, warnings });
 }
 
 const REF_TEST = /\$\{(?:env|file):[^}]+\}/;
@@ -109,6 +135,11 @@ function secretPaths(c: KeywardConfigData): (string | number)[][] {
   });
   if (c.masking.hmac_key !== undefined) paths.push(['masking', 'hmac_key']);
   if (c.listen.context_key !== undefined) paths.push(['listen', 'context_key']);
+  if (c.audit.checkpoint_key !== undefined) paths.push(['audit', 'checkpoint_key']);
+  if (c.audit.chain_key !== undefined) paths.push(['audit', 'chain_key', 'key']);
+  c.audit.retired_chain_keys.forEach((_k, i) => paths.push(['audit', 'retired_chain_keys', i, 'key']));
+  if (c.listen.tls !== undefined) paths.push(['listen', 'tls', 'key']);
+  if (c.approvals.slack !== undefined) paths.push(['approvals', 'slack', 'signing_secret']);
   if (c.database.url !== undefined && /:\/\/[^/@:]+:[^/@]+@/.test(c.database.url)) paths.push(['database', 'url']);
   return paths;
 }
@@ -128,6 +159,7 @@ function resolveReferences(
   env: NodeJS.ProcessEnv,
   baseDir: string,
   secrets: string[],
+  files: Record<string, string>,
 ): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
@@ -137,6 +169,7 @@ function resolveReferences(
         resolved = env[name];
         if (resolved === undefined) fail(path, `environment variable ${name} is not set`);
       } else {
+        files[formatPath(path)] = resolvePath(baseDir, name);
         try {
           resolved = readFileSync(resolvePath(baseDir, name), 'utf8').trim();
         } catch (e) {
@@ -147,9 +180,9 @@ function resolveReferences(
       return resolved ?? '';
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => resolveReferences(v, [...path, i], fail, env, baseDir, secrets));
+  if (Array.isArray(value)) return value.map((v, i) => resolveReferences(v, [...path, i], fail, env, baseDir, secrets, files));
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveReferences(v, [...path, k], fail, env, baseDir, secrets)]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveReferences(v, [...path, k], fail, env, baseDir, secrets, files)]));
   }
   return value;
 }

@@ -2,9 +2,13 @@ import { z } from 'zod';
 import { duration } from './duration.js';
 import { DATADOG_SITES } from './sites.js';
 import { maskingSection } from './sections/masking.js';
+import { maskPoolSection } from './sections/mask-pool.js';
 import { auditSection, databaseSection } from './sections/audit.js';
-import { approvalWindow, approvalsSection } from './sections/approvals.js';
+import { approvalWindow, approvalsSection, SLACK_USER_ID } from './sections/approvals.js';
 import { telemetrySection } from './sections/telemetry.js';
+import { listenSection } from './sections/listen.js';
+import { budgetIssues, budgetStoreSection, budgetsSection } from './sections/budgets.js';
+import { resolveGroupRef } from '../identity/group-scope.js';
 
 /**
  * The one schema of keyward's YAML configuration. Every key is documented here and in README.md
@@ -20,23 +24,12 @@ const address = z.string().regex(/^[^\s:]*:\d{1,5}$/, 'expected host:port, e.g. 
 const nonEmpty = z.string().min(1);
 const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 
-const listenSection = z
-  .object({
-    /** gRPC address of the ext_authz service (Envoy `envoy.service.auth.v3.Authorization`). */
-    authz: address.default('127.0.0.1:9001'),
-    /** gRPC address of the ext_proc service (Envoy `envoy.service.ext_proc.v3.ExternalProcessor`). */
-    proc: address.default('127.0.0.1:9002'),
-    /** HTTP address of the admin listener: /healthz, /readyz, /metrics, approvals API and page. */
-    admin: address.default('127.0.0.1:9000'),
-    /** Key sealing the context ext_authz hands to ext_proc (a reference); absent → derived from the Datadog keys. */
-    context_key: z.string().min(16).optional(),
-  })
-  .strict();
-
 const issuerSchema = z
   .object({
-    /** Expected `iss` claim, and the base of OIDC discovery. */
-    issuer: z.url(),
+    /** Expected `iss` claim, and the base of OIDC discovery (an OIDC issuer URL has no `#` fragment). */
+    issuer: z.url().refine((u) => !u.includes('#'), 'an issuer URL has no "#" fragment'),
+    /** Short label for the issuer in group references (`<name>#<group>`); defaults to none (write the URL). */
+    name: z.string().regex(/^[a-z0-9][a-z0-9_.-]*$/, 'lower-case letters, digits, ".", "_" and "-"').optional(),
     /** Accepted `aud` values; a token must carry at least one. */
     audiences: z.array(nonEmpty).min(1),
     /** JWKS URL; absent → read from `<issuer>/.well-known/openid-configuration`. */
@@ -51,6 +44,8 @@ const issuerSchema = z
     owner_claim: nonEmpty.optional(),
     /** Refuse tokens whose `iat` is older than this, whatever their `exp` says. */
     max_token_age: duration().optional(),
+    /** Refuse tokens valid for longer than this (`exp - iat`), whatever they say; needs `iat`. */
+    max_token_lifetime: duration().optional(),
     /** Tolerance for clock differences on exp/nbf/iat. */
     clock_skew: duration().prefault('30s'),
     /** How long a fetched key set is used before it is fetched again. */
@@ -62,23 +57,9 @@ const issuerSchema = z
   })
   .strict();
 
-const devIssuerSection = z
-  .object({
-    /** Run a built-in OIDC issuer for demos and local development. Never enable in production. */
-    enabled: z.boolean().default(false),
-    /** Address it listens on. */
-    listen: address.default('127.0.0.1:9400'),
-    /** Issuer URL it puts in tokens (and that keyward trusts); defaults to http://<listen>, 0.0.0.0 read as 127.0.0.1. */
-    issuer: z.url().optional(),
-    /** Audience of the tokens it mints. */
-    audience: nonEmpty.default('keyward'),
-  })
-  .strict();
-
 const identitySection = z
   .object({
     issuers: z.array(issuerSchema).default([]),
-    dev_issuer: devIssuerSection.prefault({}),
   })
   .strict();
 
@@ -121,6 +102,9 @@ const matchSchema = z
   })
   .strict();
 
+/** How long a Check waits for an approval by default; `keyward envoy render` keeps Envoy's ext_authz timeout above it. */
+export const DEFAULT_APPROVAL_HOLD = '25s';
+
 const approvalSettings = z
   .object({
     /** Groups whose members may approve. */
@@ -128,7 +112,7 @@ const approvalSettings = z
     /** Distinct approvals needed (≥ 1). */
     min_approvals: z.number().int().min(1, 'min_approvals must be at least 1').default(1),
     /** How long the Check is held waiting for a decision before answering 202. */
-    hold: duration().prefault('25s'),
+    hold: duration().prefault(DEFAULT_APPROVAL_HOLD),
     /** How long a pending or granted approval stays usable. */
     ttl: duration().prefault('30m'),
     /** Approvals are only accepted inside this weekly window (UTC). */
@@ -168,9 +152,15 @@ const operationOverride = z
 const policySection = z
   .object({
     default: z.enum(['deny', 'allow']).default('deny'),
-    rules: z.array(ruleSchema).default([]),
+    /** A rule without a name is named `rule-<index>` here, once: audit rows, approvals and per-rule masking all read this name. */
+    rules: z
+      .array(ruleSchema)
+      .default([])
+      .transform((rules) => rules.map((r, i) => ({ ...r, name: r.name ?? `rule-${i}` }))),
     /** Extra catalogue entries, consulted before the built-in Datadog catalogue. */
     operations: z.array(operationOverride).default([]),
+    /** A Datadog key the agent sent is always stripped and recorded (`agent_supplied_key`); `refuse` also refuses the call (`agent_key_present`). */
+    agent_keys: z.enum(['record', 'refuse']).default('record'),
   })
   .strict();
 
@@ -189,9 +179,12 @@ export const configSchema = z
     connections: z.array(connectionSchema).default([]),
     policy: policySection.prefault({}),
     masking: maskingSection.prefault({}),
+    mask_pool: maskPoolSection.prefault({}),
     approvals: approvalsSection.prefault({}),
     telemetry: telemetrySection.prefault({}),
     logging: loggingSection.prefault({}),
+    budgets: budgetsSection,
+    budget_store: budgetStoreSection.prefault({}),
   })
   .strict()
   .superRefine((cfg, ctx) => {
@@ -201,13 +194,16 @@ export const configSchema = z
       seen.add(c.name);
     });
     const issuers = new Set<string>();
+    const issuerNames = new Set<string>();
     cfg.identity.issuers.forEach((iss, i) => {
       if (issuers.has(iss.issuer)) ctx.addIssue({ code: 'custom', message: `duplicate issuer "${iss.issuer}"`, path: ['identity', 'issuers', i, 'issuer'] });
       issuers.add(iss.issuer);
+      if (iss.name !== undefined && issuerNames.has(iss.name)) ctx.addIssue({ code: 'custom', message: `duplicate issuer name "${iss.name}"`, path: ['identity', 'issuers', i, 'name'] });
+      if (iss.name !== undefined) issuerNames.add(iss.name);
     });
     const ruleNames = new Set<string>();
     cfg.policy.rules.forEach((r, i) => {
-      const name = r.name ?? `rule-${i}`;
+      const name = r.name;
       // Names join audit rows, approvals and per-rule masking: they must be unambiguous.
       if (name === 'default' || ruleNames.has(name)) ctx.addIssue({ code: 'custom', message: name === 'default' ? 'the rule name "default" is reserved' : `duplicate rule name "${name}"`, path: ['policy', 'rules', i, 'name'] });
       ruleNames.add(name);
@@ -217,21 +213,40 @@ export const configSchema = z
         if (!seen.has(name)) ctx.addIssue({ code: 'custom', message: `rule matches unknown connection "${name}"`, path: ['policy', 'rules', i, 'match', 'connection'] });
       }
     });
+    for (const [id, u] of Object.entries(cfg.approvals.slack?.users ?? {})) {
+      if (!SLACK_USER_ID.test(id)) ctx.addIssue({ code: 'custom', message: `"${id}" is not a Slack user id (U… or W…, capitals and digits; Slack shows it in the member's profile)`, path: ['approvals', 'slack', 'users', id] });
+      if (!issuers.has(u.issuer)) ctx.addIssue({ code: 'custom', message: `Slack approver ${id} names issuer "${u.issuer}", which is not in identity.issuers`, path: ['approvals', 'slack', 'users', id, 'issuer'] });
+    }
+    const signIn = cfg.approvals.sign_in;
+    if (signIn && !issuers.has(signIn.issuer)) ctx.addIssue({ code: 'custom', message: `sign-in issuer "${signIn.issuer}" is not one of identity.issuers`, path: ['approvals', 'sign_in', 'issuer'] });
+    for (const issue of budgetIssues(cfg.budgets, seen)) ctx.addIssue({ code: 'custom', ...issue });
   });
 
-/** The dev issuer's URL, as tokens carry it. */
-export function devIssuerUrl(dev: { listen: string; issuer?: string | undefined }): string {
-  return dev.issuer ?? `http://${dev.listen.replace(/^0\.0\.0\.0:/, '127.0.0.1:')}`;
-}
-
-/** The final config: an enabled dev issuer is trusted like any configured issuer. */
-export const keywardSchema = configSchema.transform((cfg) => {
-  const dev = cfg.identity.dev_issuer;
-  if (!dev.enabled) return cfg;
-  const url = devIssuerUrl(dev);
-  if (cfg.identity.issuers.some((i) => i.issuer === url)) return cfg;
-  const trusted = issuerSchema.parse({ issuer: url, audiences: [dev.audience] });
-  return { ...cfg, identity: { ...cfg.identity, issuers: [...cfg.identity.issuers, trusted] } };
+/**
+ * The final config: every group a connection, rule or approver list names
+ * resolved to its issuer (identity/group-scope.ts), so nothing downstream can confuse two issuers' groups.
+ */
+export const keywardSchema = configSchema.transform((cfg, ctx) => {
+  const issuers = cfg.identity.issuers;
+  const resolve = (refs: readonly string[], path: (string | number)[]): string[] =>
+    refs.map((ref, j) => {
+      const r = resolveGroupRef(ref, issuers);
+      if ('error' in r) ctx.issues.push({ code: 'custom', message: r.error, path: [...path, j], input: ref });
+      return 'scoped' in r ? r.scoped : ref;
+    });
+  return {
+    ...cfg,
+    connections: cfg.connections.map((c, i) => ({ ...c, groups: resolve(c.groups, ['connections', i, 'groups']) })),
+    policy: {
+      ...cfg.policy,
+      rules: cfg.policy.rules.map((r, i) => ({
+        ...r,
+        match: r.match.groups ? { ...r.match, groups: resolve(r.match.groups, ['policy', 'rules', i, 'match', 'groups']) } : r.match,
+        ...(r.approval ? { approval: { ...r.approval, approvers: resolve(r.approval.approvers, ['policy', 'rules', i, 'approval', 'approvers']) } } : {}),
+      })),
+    },
+    budgets: cfg.budgets.map((b, i) => (b.match.groups ? { ...b, match: { ...b.match, groups: resolve(b.match.groups, ['budgets', i, 'match', 'groups']) } } : b)),
+  };
 });
 
 export type KeywardConfigInput = z.input<typeof configSchema>;

@@ -32,6 +32,3 @@ export function siteHost(site: DatadogSite, role: HostRole): string {
 export function clusterName(site: DatadogSite, role: HostRole): string {
   return `dd_${role}_${site.replace(/[.-]/g, '_')}`;
 }
-
-/** Request header ext_proc sets to the Envoy cluster the call must go to; envoy.yaml routes on it. */
-export const CLUSTER_HEADER = 'x-keyward-cluster';

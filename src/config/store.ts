@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, watch, type FSWatcher } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { ConfigError, loadConfigFile, type KeywardConfig, type LoadOptions } from './load.js';
+import { ConfigError, loadConfigFile, type ConfigIssue, type KeywardConfig, type LoadOptions } from './load.js';
 
 export interface ConfigStore<T> {
   /** The snapshot in force. A request reads it once and keeps it: it sees the old or the new config, never a mix. */
@@ -17,6 +17,8 @@ export interface ConfigStore<T> {
 export interface ConfigStoreOptions<T> extends LoadOptions {
   path: string;
   compile: (config: KeywardConfig) => T;
+  /** Problems that make a valid config unfit to serve (src/config/serving.ts); refused like a validation error. */
+  check?: (config: KeywardConfig) => readonly ConfigIssue[];
   log: Logger;
   onSwap?: (next: T, config: KeywardConfig) => void;
   /** Called after every reload attempt, for metrics. */
@@ -26,7 +28,13 @@ export interface ConfigStoreOptions<T> extends LoadOptions {
 /** Loads once (throwing ConfigError on a bad file at start), then swaps atomically on reload. */
 export function createConfigStore<T>(options: ConfigStoreOptions<T>): ConfigStore<T> {
   const path = resolve(options.path);
-  let config = loadConfigFile(path, options);
+  const load = (): KeywardConfig => {
+    const loaded = loadConfigFile(path, options);
+    const issues = options.check?.(loaded) ?? [];
+    if (issues.length > 0) throw new ConfigError(path, [...issues]);
+    return loaded;
+  };
+  let config = load();
   let snapshot = options.compile(config);
   warn(config);
   let lastHash = hashOf(path);
@@ -37,7 +45,7 @@ export function createConfigStore<T>(options: ConfigStoreOptions<T>): ConfigStor
     const hash = hashOf(path);
     if (reason === 'file-change' && hash === lastHash) return true;
     try {
-      const next = loadConfigFile(path, options);
+      const next = load();
       const compiled = options.compile(next);
       snapshot = compiled;
       config = next;

@@ -27,8 +27,10 @@ export function resolveDbContext(opts: DbCliOptions, env: NodeJS.ProcessEnv = pr
   return { database, audit: cfg.audit };
 }
 
-export async function openFromCli(opts: DbCliOptions, env: NodeJS.ProcessEnv, migrate: boolean): Promise<{ db: Database; ctx: DbCliContext }> {
+export async function openFromCli(opts: DbCliOptions, env: NodeJS.ProcessEnv, migrate: boolean, grantTo?: string): Promise<{ db: Database; ctx: DbCliContext }> {
   const ctx = resolveDbContext(opts, env);
-  const db = await openDatabase(ctx.database, undefined, { env, migrate });
+  // `db migrate` migrates whatever database.migrate says (that switch is for serve).
+  const database = { ...ctx.database, ...(migrate ? { migrate: true } : {}), ...(grantTo !== undefined ? { grant_to: grantTo } : {}) };
+  const db = await openDatabase(database, undefined, { env, migrate });
   return { db, ctx };
 }

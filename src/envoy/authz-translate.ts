@@ -1,9 +1,9 @@
 import type { CheckOutcome, CheckInput } from '../authz/types.js';
-import type { CheckRequest__Output } from './generated/envoy/service/auth/v3/CheckRequest.js';
-import type { CheckResponse } from './generated/envoy/service/auth/v3/CheckResponse.js';
-import type { HeaderValueOption } from './generated/envoy/config/core/v3/HeaderValueOption.js';
-import type { StatusCode } from './generated/envoy/type/v3/StatusCode.js';
-import { CONTEXT_KEY } from './metadata.js';
+import type { CheckRequest__Output } from '../../proto/gen/envoy/service/auth/v3/CheckRequest.js';
+import type { CheckResponse } from '../../proto/gen/envoy/service/auth/v3/CheckResponse.js';
+import type { HeaderValueOption } from '../../proto/gen/envoy/config/core/v3/HeaderValueOption.js';
+import type { StatusCode } from '../../proto/gen/envoy/type/v3/StatusCode.js';
+import { CONTEXT_KEY, headerValueText } from './contract.js';
 import { toStruct } from './struct.js';
 
 /** Envoy CheckRequest → keyward's CheckInput. Pure. */
@@ -13,7 +13,7 @@ export function checkInputFromRequest(req: CheckRequest__Output): CheckInput {
   for (const [k, v] of Object.entries(http?.headers ?? {})) headers[k.toLowerCase()] = v;
   // With encode_raw_headers Envoy sends header_map (values as raw bytes) instead of headers.
   for (const h of http?.header_map?.headers ?? []) {
-    const value = h.raw_value && h.raw_value.length > 0 ? Buffer.from(h.raw_value).toString('utf8') : h.value;
+    const value = headerValueText(h);
     headers[h.key.toLowerCase()] = headers[h.key.toLowerCase()] === undefined ? value : `${headers[h.key.toLowerCase()]},${value}`;
   }
   let body: Buffer | null = null;
@@ -29,6 +29,8 @@ export function checkInputFromRequest(req: CheckRequest__Output): CheckInput {
 }
 
 const overwrite = (key: string, value: string): HeaderValueOption => ({ header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });
+/** A budget's X-RateLimit headers never replace Datadog's own: on Datadog's 429 those say when to retry. */
+const responseHeader = (key: string, value: string): HeaderValueOption => (key.startsWith('x-ratelimit-') ? { header: { key, value }, append_action: 'ADD_IF_ABSENT' } : overwrite(key, value));
 
 /** keyward's outcome → Envoy CheckResponse. Pure. */
 export function checkResponseFromOutcome(outcome: CheckOutcome): CheckResponse {
@@ -38,7 +40,7 @@ export function checkResponseFromOutcome(outcome: CheckOutcome): CheckResponse {
       ok_response: {
         headers_to_remove: [...outcome.headersToRemove],
         query_parameters_to_remove: [...outcome.queryParamsToRemove],
-        response_headers_to_add: Object.entries(outcome.responseHeaders).map(([k, v]) => overwrite(k, v)),
+        response_headers_to_add: Object.entries(outcome.responseHeaders).map(([k, v]) => responseHeader(k, v)),
       },
       dynamic_metadata: toStruct({ [CONTEXT_KEY]: { ...outcome.context, groups: [...outcome.context.groups] } }),
     };

@@ -1,20 +1,18 @@
-import type { Metadata__Output } from './generated/envoy/config/core/v3/Metadata.js';
-import type { HeaderMap__Output } from './generated/envoy/config/core/v3/HeaderMap.js';
-import type { HeaderValueOption } from './generated/envoy/config/core/v3/HeaderValueOption.js';
-import type { ProcessingRequest__Output } from './generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
-import type { ProcessingResponse } from './generated/envoy/service/ext_proc/v3/ProcessingResponse.js';
-import type { CommonResponse } from './generated/envoy/service/ext_proc/v3/CommonResponse.js';
-import type { StatusCode } from './generated/envoy/type/v3/StatusCode.js';
-import type { HeaderEdits, PhaseAnswer } from '../proc/types.js';
+import type { Metadata__Output } from '../../proto/gen/envoy/config/core/v3/Metadata.js';
+import type { HeaderMap__Output } from '../../proto/gen/envoy/config/core/v3/HeaderMap.js';
+import type { HeaderValueOption } from '../../proto/gen/envoy/config/core/v3/HeaderValueOption.js';
+import type { ProcessingResponse } from '../../proto/gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
+import type { CommonResponse } from '../../proto/gen/envoy/service/ext_proc/v3/CommonResponse.js';
+import type { StatusCode } from '../../proto/gen/envoy/type/v3/StatusCode.js';
+import type { HeaderEdits, HeadersMessage, PhaseAnswer } from '../proc/types.js';
+import { readCallContext } from './call-context.js';
+import { headerValueText, type ProcPhase } from './contract.js';
 import { fromStruct, type Plain } from './struct.js';
 
-export type ProcPhase = 'request_headers' | 'request_body' | 'response_headers' | 'response_body' | 'request_trailers' | 'response_trailers';
-
-/** Envoy sends header values as raw bytes (raw_value); older builds use value. */
 export function headersFromMap(map: HeaderMap__Output | null | undefined): Map<string, string> {
   const out = new Map<string, string>();
   for (const h of map?.headers ?? []) {
-    const value = h.raw_value && h.raw_value.length > 0 ? Buffer.from(h.raw_value).toString('utf8') : h.value;
+    const value = headerValueText(h);
     const key = h.key.toLowerCase();
     const prev = out.get(key);
     out.set(key, prev === undefined ? value : `${prev},${value}`);
@@ -28,8 +26,9 @@ export function metadataFrom(m: Metadata__Output | null | undefined): Record<str
   return out;
 }
 
-export function phaseOf(req: ProcessingRequest__Output): ProcPhase | undefined {
-  return req.request;
+/** A headers message as the processor reads it: plain headers, and the call context read from the forwarded metadata. */
+export function headersMessage(map: HeaderMap__Output | null | undefined, endOfStream: boolean, metadata: Readonly<Record<string, { readonly [key: string]: Plain }>>): HeadersMessage {
+  return { headers: headersFromMap(map), endOfStream, context: readCallContext(metadata) };
 }
 
 const overwrite = (key: string, value: string): HeaderValueOption => ({ header: { key, raw_value: Buffer.from(value, 'utf8') }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' });

@@ -3,8 +3,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
-import type { ProtoGrpcType as AuthProto } from './generated/external_auth.js';
-import type { ProtoGrpcType as ExtProcProto } from './generated/external_processor.js';
+import type { ProtoGrpcType as AuthProto } from '../../proto/gen/external_auth.js';
+import type { ProtoGrpcType as ExtProcProto } from '../../proto/gen/external_processor.js';
 
 const require = createRequire(import.meta.url);
 const xdsRoot = dirname(require.resolve('@grpc/grpc-js-xds/package.json'));

@@ -1,5 +1,5 @@
-import type { Struct, Struct__Output } from './generated/google/protobuf/Struct.js';
-import type { Value, Value__Output } from './generated/google/protobuf/Value.js';
+import type { Struct, Struct__Output } from '../../proto/gen/google/protobuf/Struct.js';
+import type { Value, Value__Output } from '../../proto/gen/google/protobuf/Value.js';
 
 /** Plain JSON-like data ↔ google.protobuf.Struct, for dynamic metadata. */
 export type Plain = string | number | boolean | null | readonly Plain[] | { readonly [key: string]: Plain };

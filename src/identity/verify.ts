@@ -3,6 +3,7 @@ import { KeywardError } from '../errors.js';
 import type { IssuerConfig } from '../config/schema.js';
 import { extractBearer, inspectToken } from './bearer.js';
 import { identityFromClaims } from './claims.js';
+import { checkIssuedAt } from './time-claims.js';
 import { fromJoseError } from './jose-errors.js';
 import { createKeySources, type KeySourceOptions } from './key-sources.js';
 import type { Identity } from './types.js';
@@ -42,6 +43,7 @@ export function createIdentityVerifier(options: IdentityVerifierOptions = {}) {
         requiredClaims: ['exp'],
         currentDate: now(),
       });
+      checkIssuedAt(payload, issuer, now().getTime() / 1000);
       const identity = identityFromClaims(issuer, payload);
       cache?.set(token, { identity, issuer, exp: payload.exp!, nbf: payload.nbf ?? 0, iat: payload.iat }, now().getTime());
       return identity;

@@ -1,4 +1,5 @@
 import type { ConnectionConfig } from '../config/schema.js';
+import { DD_KEY_HEADERS } from '../envoy/contract.js';
 import { LEGACY_INPUT, isKeyParam, queryParts, splitRequestPath } from '../policy/request-path.js';
 
 /** Endpoints that take the API key only; everything else needs the application key too. */
@@ -16,8 +17,6 @@ export function needsApplicationKey(method: string, rawPath: string): boolean {
   return !API_KEY_ONLY.some((e) => e.method === m && e.path.test(path));
 }
 
-/** Header names (lower-case) under which an agent or a legacy client may carry a Datadog key. */
-export const DD_KEY_HEADERS = ['dd-api-key', 'dd-application-key', 'x-datadog-api-key', 'x-datadog-application-key'] as const;
 
 /** The request header changes that swap agent keys for the connection's, as data. */
 export interface KeyPlan {

@@ -50,7 +50,7 @@ const checks: readonly { name: RegExp; check: Check }[] = [
   { name: SSN_NAME, check: (v) => (ssnValid(v) ? whole('us_ssn', v) : undefined) },
 ];
 
-/** Every (lower-cased) member name some rule matches ends with one of these: a cheap gate before per-key work. */
+/** Every (lower-cased) member name some rule matches ends with one of these: a cheap precheck before per-key work. */
 export const FIELD_NAME_ENDINGS = ['key', 'password', 'passwd', 'passphrase', 'pwd', 'secret', 'token', 'credential', 'credentials', 'authorization', 'phone', 'number', 'mobile', 'cell', 'tel', 'fax', 'ssn', 'security'];
 
 /** FIELD_NAME_ENDINGS by the code of their last letter, and which last two letters any of them ends with. */

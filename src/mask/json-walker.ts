@@ -20,6 +20,8 @@ export interface JsonStrings {
   readonly markedKeys: readonly number[];
   /** Every string with escapes, in order. */
   readonly escaped: readonly number[];
+  /** The integers of 15 or 16 digits inside a container (a card's length) as flat [start, end, start, end, …]. */
+  readonly cardLengthIntegers: readonly number[];
 }
 
 export interface JsonFrames {
@@ -107,6 +109,7 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
   if (bad >= 0) throw invalid(bad);
   const markedKeys: number[] = [];
   const escaped: number[] = [];
+  const cardLengthIntegers: number[] = [];
   const n = src.length;
   // Sized for a typical body (a string per ~16 bytes), capped: a huge single string must not cost a huge zeroed buffer.
   let cap = 16 + Math.min(n >> 4, 8192);
@@ -199,7 +202,11 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
     } else if (c === 0x74 && src.startsWith('true', i)) i += 4;
     else if (c === 0x66 && src.startsWith('false', i)) i += 5;
     else if (c === 0x6e && src.startsWith('null', i)) i += 4;
-    else i = readNumber(src, i);
+    else {
+      const from = i;
+      i = readNumber(src, i);
+      if ((i - from === 15 || i - from === 16) && depth > 0 && allDigits(src, from, i)) cardLengthIntegers.push(from, i);
+    }
 
     // After a value: closing brackets, then a comma (next value) or the end of the document.
     for (;;) {
@@ -218,6 +225,7 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
           frames: { kind: fKind.subarray(0, fcount), parent: fParent.subarray(0, fcount), slot: fSlot.subarray(0, fcount), keyTok: fKeyTok.subarray(0, fcount) },
           markedKeys,
           escaped,
+          cardLengthIntegers,
         };
       }
       if (c === 0x2c /* , */) {
@@ -242,6 +250,14 @@ export function keyTokenOf(strings: JsonStrings, t: number): number {
   const fr = strings.frame[t]!;
   if (fr < 0) return -1;
   return strings.frames.kind[fr] === 0 ? strings.slot[t]! : strings.frames.keyTok[fr]!;
+}
+
+function allDigits(src: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = src.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
 }
 
 /** RFC 8259 number at `i`; returns the offset after it. */

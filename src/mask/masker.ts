@@ -1,18 +1,31 @@
+import type { FunctionalFieldsConfig } from '../config/sections/functional-fields.js';
 import type { MaskingConfig } from '../config/sections/masking.js';
+import { createFunctionalCatalogue, isFunctionalHandle, type FunctionalScope } from './functional-fields.js';
 import { bodyKind, sniffKind } from './content-type.js';
 import { builtinDetectors, customDetector } from './detectors/index.js';
 import { parseAllowPath } from './paths.js';
 import { createPrefilter } from './prefilter.js';
 import { applySpans, createReplacer, mergeSpans, summarize, toRedactions, toSpans } from './redact.js';
 import { scanSegments } from './scan.js';
-import { jsonDocument, textDocument, type AllowPaths, type Document } from './segments.js';
+import { scannedJson, scannedText, type AllowPaths, type ScannedBody } from './segments.js';
+import type { Candidate } from './scan.js';
 import type { BodyKind, Detector, Masker, MaskResult, Span, TextMaskResult } from './types.js';
 
 /** How deep documents nested in strings are followed (JSON in a string in a string…). */
 const MAX_NESTING = 3;
 
 /** The subset of the `masking` config section the engine reads (the rest is for the ext_proc service). */
-export type MaskerOptions = Pick<MaskingConfig, 'style' | 'max_depth' | 'custom_patterns' | 'allow_paths'> & { readonly hmac_key?: string | undefined };
+export type MaskerOptions = Pick<MaskingConfig, 'style' | 'max_depth' | 'custom_patterns' | 'allow_paths'> & { readonly hmac_key?: string | undefined; readonly functional_fields?: FunctionalFieldsConfig };
+
+const NO_FUNCTIONAL_FIELDS: FunctionalFieldsConfig = { builtin: false, disable: [], fields: [], audit: 'keep' };
+
+/** Detections that are notification handles in the scope's functional fields: kept on purpose. */
+function withoutHandles(doc: ScannedBody, candidates: Candidate[], scope: FunctionalScope): Candidate[] {
+  return candidates.filter((c) => {
+    const path = doc.pathOf(c.seg);
+    return path === undefined || doc.isKey(c.seg) || !isFunctionalHandle(scope, path, doc.segText(c.seg), c.from, c.to, c.type);
+  });
+}
 
 /**
  * A pure masking engine: no I/O, safe to share. Built once per config (custom patterns compiled,
@@ -23,13 +36,20 @@ export function createMasker(config: MaskerOptions): Masker {
   const allow: AllowPaths = config.allow_paths.map(parseAllowPath);
   const replace = createReplacer(config.style, config.hmac_key);
   const maxDepth = config.max_depth;
+  const functional = createFunctionalCatalogue(config.functional_fields ?? NO_FUNCTIONAL_FIELDS);
 
   const keywordsIn = createPrefilter(detectors.flatMap((d) => d.keywords.map((keyword) => ({ keyword, ignoreCase: d.keywordsIgnoreCase === true }))));
 
-  const spansOf = (doc: Document, nesting = 0): Span[] => {
-    const candidates = scanSegments(doc, detectors, keywordsIn);
+  const spansOf = (doc: ScannedBody, nesting = 0, scope?: FunctionalScope): Span[] => {
+    let candidates = scanSegments(doc, detectors, keywordsIn);
     candidates.push(...doc.fieldHits());
-    const spans = toSpans(doc, candidates);
+    if (scope !== undefined) candidates = withoutHandles(doc, candidates, scope);
+    let spans = toSpans(doc, candidates);
+    // Numbers only at the top level: a quoted redaction inside a string-held document would need escaping.
+    if (nesting === 0) {
+      const numbers = doc.numberSpans();
+      if (numbers.length > 0) spans = mergeSpans([...spans, ...numbers]);
+    }
     const nested = nesting < MAX_NESTING ? doc.nestedDocuments() : [];
     if (nested.length === 0) return spans;
     // A string holding a JSON document with escapes of its own: mask that document too, and map its
@@ -37,7 +57,7 @@ export function createMasker(config: MaskerOptions): Masker {
     // plain ASCII, valid inside any JSON string).
     for (const seg of nested) {
       if (doc.allowed(seg)) continue;
-      let inner: Document;
+      let inner: ScannedBody;
       try {
         inner = documentFor(doc.segText(seg), 'json');
       } catch {
@@ -52,11 +72,11 @@ export function createMasker(config: MaskerOptions): Masker {
     return mergeSpans(spans);
   };
 
-  const documentFor = (src: string, kind: 'json' | 'ndjson' | 'text'): Document =>
-    kind === 'text' ? textDocument(src) : jsonDocument(src, maxDepth, kind === 'ndjson', allow);
+  const documentFor = (src: string, kind: 'json' | 'ndjson' | 'text'): ScannedBody =>
+    kind === 'text' ? scannedText(src) : scannedJson(src, maxDepth, kind === 'ndjson', allow);
 
-  const maskString = (src: string, kind: 'json' | 'ndjson' | 'text'): TextMaskResult => {
-    const spans = spansOf(documentFor(src, kind));
+  const maskString = (src: string, kind: 'json' | 'ndjson' | 'text', scope?: FunctionalScope): TextMaskResult => {
+    const spans = spansOf(documentFor(src, kind), 0, kind === 'json' ? scope : undefined);
     return { text: applySpans(src, spans, replace), findings: summarize(spans), changed: spans.length > 0 };
   };
 
@@ -83,16 +103,16 @@ export function createMasker(config: MaskerOptions): Masker {
   };
 
   return {
-    maskBody(body: Buffer, contentType: string | undefined): MaskResult {
+    maskBody(body: Buffer, contentType: string | undefined, route): MaskResult {
       const src = body.toString('latin1');
       const kind = readKind(src, bodyKind(contentType));
       if (src.trim().length === 0) return { body, findings: [], changed: false, kind };
       if (kind === 'binary') {
         // Bytes inside a binary format cannot be replaced in place; report what is there.
-        const spans = spansOf(textDocument(src));
+        const spans = spansOf(scannedText(src));
         return { body, findings: summarize(spans), changed: false, kind };
       }
-      const r = maskString(src, kind);
+      const r = maskString(src, kind, route ? functional(route.method, route.path) : undefined);
       return { body: r.changed ? Buffer.from(r.text, 'latin1') : body, findings: r.findings, changed: r.changed, kind };
     },
     maskText: (text) => maskString(text, 'text'),

@@ -1,14 +1,14 @@
 import { createHmac } from 'node:crypto';
-import type { FindingSummary } from '../audit/events.js';
+import type { FindingSummary } from './types.js';
 import type { Candidate } from './scan.js';
-import type { Document } from './segments.js';
+import type { ScannedBody } from './segments.js';
 import type { MaskStyle, Redaction, Span } from './types.js';
 
 /** Findings keep at most this many locations per type; `count` stays exact. */
 export const MAX_LOCATIONS = 100;
 
 /** Candidates → raw spans: allow-listed segments dropped, overlaps merged (the union is replaced; the higher priority names it). */
-export function toSpans(doc: Document, candidates: readonly Candidate[]): Span[] {
+export function toSpans(doc: ScannedBody, candidates: readonly Candidate[]): Span[] {
   const raw: (Span & { seg: number; from: number; to: number })[] = [];
   for (const c of candidates) {
     if (doc.allowed(c.seg)) continue;
@@ -74,7 +74,8 @@ export function applySpans(src: string, spans: readonly Span[], replace: (type: 
   const out: string[] = [];
   let last = 0;
   for (const s of spans) {
-    out.push(src.slice(last, s.start), replace(s.type, s.value));
+    const text = replace(s.type, s.value);
+    out.push(src.slice(last, s.start), s.quote ? `"${text}"` : text);
     last = s.end;
   }
   out.push(src.slice(last));

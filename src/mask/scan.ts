@@ -37,7 +37,7 @@ export function floorIndex(starts: ArrayLike<number>, pos: number): number {
   return lo;
 }
 
-/** Lower-cased text, computed at most once (keyword prefilters and field gates share it). */
+/** Lower-cased text, computed at most once (keyword prefilters and field prechecks share it). */
 export function lazyLower(text: string): () => string {
   let lower: string | undefined;
   return () => (lower ??= text.toLowerCase());
@@ -54,7 +54,7 @@ export function anyKeyword(d: Detector, seen: KeywordsSeen): boolean {
 
 /**
  * Runs `d.pattern` over `hay`, which is `view.text` or the part of it starting at `offset` (one
- * segment: its edges are quotes or NULs, which no gated pattern can match or read across).
+ * segment: its edges are quotes or NULs, which no byPrecheck pattern can match or read across).
  */
 function runDetector(d: Detector, view: ScanView, hay: string, offset: number, input: Scannable, out: Candidate[]): void {
   const re = d.pattern;
@@ -94,8 +94,8 @@ function runDetector(d: Detector, view: ScanView, hay: string, offset: number, i
   }
 }
 
-/** The distinct segments holding the offsets a gate found, as flat [start, end, start, end, …]. */
-function gatedSegments(view: ScanView, offsets: readonly number[]): number[] {
+/** The distinct segments holding the offsets a precheck found, as flat [start, end, start, end, …]. */
+function precheckedSegments(view: ScanView, offsets: readonly number[]): number[] {
   const sorted = offsets.length > 1 ? [...offsets].sort((a, b) => a - b) : offsets;
   const ranges: number[] = [];
   let lastEnd = -1;
@@ -111,21 +111,21 @@ function gatedSegments(view: ScanView, offsets: readonly number[]): number[] {
 
 function scanView(view: ScanView, input: Scannable, detectors: readonly Detector[], seen: KeywordsSeen, out: Candidate[]): void {
   const { text } = view;
-  let gated: Map<NonNullable<Detector['gate']>, Detector[]> | undefined;
+  let byPrecheck: Map<NonNullable<Detector['precheck']>, Detector[]> | undefined;
   for (const d of detectors) {
     if (!anyKeyword(d, seen)) continue;
-    if (d.gate === undefined) {
+    if (d.precheck === undefined) {
       runDetector(d, view, text, 0, input, out);
       continue;
     }
-    gated ??= new Map();
-    const group = gated.get(d.gate);
+    byPrecheck ??= new Map();
+    const group = byPrecheck.get(d.precheck);
     if (group) group.push(d);
-    else gated.set(d.gate, [d]);
+    else byPrecheck.set(d.precheck, [d]);
   }
-  if (gated === undefined) return;
-  for (const [gate, group] of gated) {
-    const ranges = gatedSegments(view, gate(text));
+  if (byPrecheck === undefined) return;
+  for (const [precheck, group] of byPrecheck) {
+    const ranges = precheckedSegments(view, precheck(text));
     for (let r = 0; r < ranges.length; r += 2) {
       const from = ranges[r]!;
       const to = ranges[r + 1]!;

@@ -1,18 +1,21 @@
 import { fieldRuleFor, mayNameField, normalizeKey } from './fields.js';
 import { decodeJsonString, rawOffsets } from './json-string.js';
 import { ESCAPED, IS_KEY, keyTokenOf, walkJson, type JsonStrings } from './json-walker.js';
-import { formatPath, matchesAllowPath, parseAllowPath, tokenPath } from './paths.js';
+import { formatPath, matchesAllowPath, parseAllowPath, tokenPath, type PathSegment } from './paths.js';
 import { floorIndex, lazyLower, type Candidate, type Scannable, type ScanView } from './scan.js';
-import type { FieldHit } from './types.js';
+import type { FieldHit, Span } from './types.js';
+import { cardNumberSpans } from './json-numbers.js';
 
 /** A scannable view of a body plus the way back to raw offsets and to finding locations. */
-export interface Document extends Scannable {
+export interface ScannedBody extends Scannable {
   /** Raw range in the source of a range of segment `seg`. */
   rawRange(seg: number, from: number, to: number): [number, number];
   /** JSON path or `@offset`; `hidden` holds member names that were redacted themselves. */
   location(seg: number, rawStart: number, hidden: ReadonlySet<string>): string;
   /** Whether `seg` lies under an allow-listed path. */
   allowed(seg: number): boolean;
+  /** The JSON path of a segment (member names and indices); undefined in text. */
+  pathOf(seg: number): readonly PathSegment[] | undefined;
   /** Field-rule (key-name) detections. */
   fieldHits(): Candidate[];
   /** Decoded text of a segment. */
@@ -23,9 +26,11 @@ export interface Document extends Scannable {
    * one decoding leaves `\u0041`, `\/` in the text, so they are masked as documents in their own right.
    */
   nestedDocuments(): readonly number[];
+  /** Card numbers written as JSON numbers (json-numbers.ts), as spans in raw offsets. */
+  numberSpans(): Span[];
 }
 
-export function textDocument(src: string): Document {
+export function scannedText(src: string): ScannedBody {
   const whole = [0, src.length] as const;
   const view: ScanView = { text: src, locate: () => ({ seg: 0, base: 0 }), segmentAt: () => whole };
   return {
@@ -34,10 +39,12 @@ export function textDocument(src: string): Document {
     rawRange: (_seg, from, to) => [from, to],
     location: (_seg, rawStart) => `@${rawStart}`,
     allowed: () => false,
+    pathOf: () => undefined,
     fieldHits: () => [],
     segText: () => src,
     isKey: () => false,
     nestedDocuments: () => [],
+    numberSpans: () => [],
   };
 }
 
@@ -51,7 +58,7 @@ const FIELD_PRIORITY: Record<string, number> = { gcp_service_account_key: 100, p
  * Strings without escapes are scanned where they lie in the raw text (no copy); a match counts only
  * when it lies inside one of them. Strings with escapes are decoded and scanned in a second view.
  */
-export function jsonDocument(src: string, maxDepth: number, multi: boolean, allow: AllowPaths): Document {
+export function scannedJson(src: string, maxDepth: number, multi: boolean, allow: AllowPaths): ScannedBody {
   const strings: JsonStrings = walkJson(src, maxDepth, multi, mayNameField);
   const { count, start, end, flags } = strings;
   const escapedTokens = strings.escaped;
@@ -107,6 +114,21 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
   const maps = new Map<number, Int32Array>();
   const allowedCache = new Map<number, boolean>();
   const pathOf = (seg: number) => tokenPath(strings, seg, segText);
+  const allowedSeg = (seg: number): boolean => {
+    if (allow.length === 0) return false;
+    let ok = allowedCache.get(seg);
+    if (ok === undefined) {
+      const { path } = pathOf(seg);
+      ok = allow.some((steps) => matchesAllowPath(steps, path));
+      allowedCache.set(seg, ok);
+    }
+    return ok;
+  };
+  const locationOf = (seg: number): string => {
+    const { doc, path } = pathOf(seg);
+    const p = formatPath(path, new Set());
+    return multi ? `[${doc}]${p}` : p;
+  };
 
   return {
     views,
@@ -116,6 +138,7 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
     },
     segText,
     isKey: (seg) => (flags[seg]! & IS_KEY) !== 0,
+    numberSpans: () => cardNumberSpans(src, strings, keyName, (kt, at) => (kt < 0 ? `@${at}` : locationOf(kt)), allowedSeg),
     nestedDocuments() {
       const out: number[] = [];
       for (const t of escapedTokens) {
@@ -137,16 +160,8 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
       const p = formatPath(path, hidden);
       return multi ? `[${doc}]${p}` : p;
     },
-    allowed(seg) {
-      if (allow.length === 0) return false;
-      let ok = allowedCache.get(seg);
-      if (ok === undefined) {
-        const { path } = pathOf(seg);
-        ok = allow.some((steps) => matchesAllowPath(steps, path));
-        allowedCache.set(seg, ok);
-      }
-      return ok;
-    },
+    pathOf: (seg) => pathOf(seg).path,
+    allowed: allowedSeg,
     fieldHits() {
       const out: Candidate[] = [];
       const byName = new Map<string, Rule | undefined>();
@@ -181,9 +196,10 @@ export function jsonDocument(src: string, maxDepth: number, multi: boolean, allo
 
 /** Member names that say "the sibling `value` is called …", and the sibling names holding the value. */
 const PAIR_NAME_KEYS = new Set(['name', 'key', 'header', 'header_name', 'field', 'variable']);
-const PAIR_VALUE_KEYS = new Set(['value', 'header_value', 'val']);
+// `pattern`: the value of a Datadog synthetics config variable (`{name, type: 'text', pattern}`).
+const PAIR_VALUE_KEYS = new Set(['value', 'header_value', 'val', 'pattern']);
 /** Raw member names that normalise to a PAIR_VALUE_KEYS entry (`"value"`, `"headerValue"`, `"Value"`…) all hold one of these. */
-const PAIR_VALUE_NEEDLES = ['alue"', 'ALUE"', 'val"', 'Val"', 'VAL"'];
+const PAIR_VALUE_NEEDLES = ['alue"', 'ALUE"', 'val"', 'Val"', 'VAL"', 'attern"', 'ATTERN"'];
 /** How far (in string tokens) a pair's value may sit from its name: siblings of one small object. */
 const PAIR_REACH = 16;
 

@@ -1,4 +1,11 @@
-import type { FindingSummary } from '../audit/events.js';
+
+/** One finding of the masking engine: what kind, how many, where. Never the value. */
+export interface FindingSummary {
+  readonly type: string;
+  readonly count: number;
+  /** JSON paths (e.g. `$.series[0].tags[2]`) or byte offsets (`@123`) of the matches. */
+  readonly locations: readonly string[];
+}
 
 /** Where a match sits, for validators that need context (key name, nearby words). */
 export interface MatchContext {
@@ -32,11 +39,11 @@ export interface Detector {
   /** false rejects the match; a string accepts it under that type name; `{ length }` accepts only that leading part (trailing words that were not part of it). */
   readonly validate?: (secret: string, ctx: MatchContext) => boolean | string | { readonly length: number };
   /**
-   * For patterns without a keyword: a cheap pass shared by the detectors that carry the same gate.
+   * For patterns without a keyword: a cheap pass shared by the detectors that carry the same precheck.
    * `pattern` then runs only on the segments (JSON strings, or the whole text) holding one of the
    * offsets it returns, so each of its matches must lie in such a segment.
    */
-  readonly gate?: (text: string) => readonly number[];
+  readonly precheck?: (text: string) => readonly number[];
 }
 
 /** A value a field rule flags, as an offset range inside the JSON string value. */
@@ -57,6 +64,8 @@ export interface Span {
   priority: number;
   value: string;
   location: string;
+  /** The span is a JSON number, not string content: its replacement is written as a JSON string. */
+  quote?: boolean;
 }
 
 export type MaskStyle = 'redact' | 'hmac';
@@ -86,9 +95,18 @@ export interface Redaction {
   readonly location: string;
 }
 
+/** The call a body belongs to: it selects the functional fields (src/mask/functional-fields.ts) kept intact. */
+export interface MaskRoute {
+  readonly method: string;
+  readonly path: string;
+}
+
 export interface Masker {
-  /** Masks a decoded body (see codecs.ts for content-encoding). Throws KeywardError body_json_invalid | body_too_deep. */
-  maskBody(body: Buffer, contentType: string | undefined): MaskResult;
+  /**
+   * Masks a decoded body (see codecs.ts for content-encoding). With `route`, notification handles in
+   * that resource's functional fields are kept. Throws KeywardError body_json_invalid | body_too_deep.
+   */
+  maskBody(body: Buffer, contentType: string | undefined, route?: MaskRoute): MaskResult;
   /** Masks free text (a JS string; locations are `@<char offset>`). */
   maskText(text: string): TextMaskResult;
   /** Masks JSON text by position; the result parses to the same structure with secrets replaced. */

@@ -31,10 +31,9 @@ export function zstdLargestWindow(buf: Uint8Array): number {
   while (p < buf.length) {
     if (p + 8 > buf.length) throw invalid('truncated frame header');
     const magic = readLE(buf, p, 4);
-    if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) {
-      p += 8 + readLE(buf, p + 4, 4);
-      continue;
-    }
+    // A skippable frame is never decoded, so never masked, yet a receiver's own reader may use it:
+    // whatever it carries would pass unread. No encoder of a request body needs one.
+    if ((magic & 0xfffffff0) >>> 0 === 0x184d2a50) throw new KeywardError('body_encoding_unsupported', 'zstd: skippable frames are not accepted');
     if (magic !== ZSTD_MAGIC) throw invalid('bad magic number');
     const fhd = buf[p + 4]!;
     if (fhd & 0x08) throw invalid('reserved bit set');

@@ -1,7 +1,9 @@
+import { pathShapeProblem } from './path-shape.js';
+
 /**
  * The path of an agent request, split from its query and checked for tricks that would make the
- * gate and Datadog disagree on which endpoint is called (encoded slashes, dot segments, double
- * slashes). Such a path is not normalised here: it is classified `unknown`, so default deny applies.
+ * gate and Datadog disagree on which endpoint is called (policy/path-shape.ts). Such a path is not
+ * normalised here: ext_authz refuses it (`path_not_canonical`) and the catalogue calls it `unknown`.
  */
 export interface RequestPath {
   readonly path: string;
@@ -10,15 +12,11 @@ export interface RequestPath {
   readonly canonical: boolean;
 }
 
-// Encoded characters, path parameters (;), backslashes, empty and dot segments: shapes on which the
-// gate and Datadog could disagree about the endpoint. Envoy normalises what is legitimately encoded.
-const SUSPICIOUS = /%|;|\\|\/\/|\/\.\.?(?:\/|$)/;
-
 export function splitRequestPath(rawPath: string): RequestPath {
   const q = rawPath.indexOf('?');
   const path = q === -1 ? rawPath : rawPath.slice(0, q);
   const query = q === -1 ? '' : rawPath.slice(q + 1);
-  const canonical = path.startsWith('/') && !SUSPICIOUS.test(path) && !/[\s#]/.test(path);
+  const canonical = pathShapeProblem(path) === null;
   return { path, query, canonical };
 }
 
@@ -44,8 +42,13 @@ export function paramName(part: string): string {
   }
 }
 
+/** Newer Datadog credentials (personal/service access tokens, prefixed application keys): a key whatever names it. */
+export const NEW_FORMAT_KEY = /(?<![A-Za-z0-9])(?:ddpat|ddsat|ddapp|ddap)_[A-Za-z0-9_-]{16,512}/;
+
 export function isKeyParam(part: string): boolean {
-  return (KEY_QUERY_PARAMS as readonly string[]).includes(paramName(part).toLowerCase());
+  if ((KEY_QUERY_PARAMS as readonly string[]).includes(paramName(part).toLowerCase())) return true;
+  const eq = part.indexOf('=');
+  return eq !== -1 && NEW_FORMAT_KEY.test(part.slice(eq + 1));
 }
 
 /** Whether any query part names a key parameter (decoded, any case, `&` or `;` separated). */
@@ -53,11 +56,16 @@ export function hasKeyParam(rawPath: string): boolean {
   return queryParts(splitRequestPath(rawPath).query).some(isKeyParam);
 }
 
-/** The path and query with every key-bearing part removed: what audit rows and logs may show. */
+/**
+ * The path and query as sent, with the value of every key-bearing part replaced in place: separators
+ * (`&` or `;`), order and escapes are kept, so two requests that differ only there stay two requests
+ * (approval fingerprints are taken on this). What audit rows show is this, then masked.
+ */
 export function redactedPath(rawPath: string): string {
-  const { path, query } = splitRequestPath(rawPath);
+  const q = rawPath.indexOf('?');
+  const path = q === -1 ? rawPath : rawPath.slice(0, q);
   const safePath = path.replace(LEGACY_INPUT, '/v1/input/[REDACTED]');
-  if (query === '') return safePath;
-  const parts = queryParts(query).map((part) => (isKeyParam(part) ? `${part.split('=')[0]}=[REDACTED]` : part));
-  return `${safePath}?${parts.join('&')}`;
+  if (q === -1) return safePath;
+  const query = rawPath.slice(q + 1).replace(/[^&;]+/g, (part) => (isKeyParam(part) ? `${part.split('=')[0]}=[REDACTED]` : part));
+  return `${safePath}?${query}`;
 }

@@ -35,7 +35,7 @@ interface CompiledRule {
 
 const list = <T>(v: T | readonly T[] | undefined): readonly T[] | undefined => (v === undefined ? undefined : Array.isArray(v) ? v : [v as T]);
 
-function compileRule(rule: PolicyRule, index: number): CompiledRule {
+function compileRule(rule: PolicyRule): CompiledRule {
   const m = rule.match;
   const checks: Matcher[] = [];
   const connections = list(m.connection);
@@ -58,7 +58,7 @@ function compileRule(rule: PolicyRule, index: number): CompiledRule {
   const classes = list(m.class);
   if (classes) checks.push((i) => (classes as readonly string[]).includes(i.operationClass));
   return {
-    name: rule.name ?? `rule-${index}`,
+    name: rule.name,
     action: rule.action,
     dryRun: rule.dry_run,
     approval: rule.approval ?? null,
@@ -70,7 +70,7 @@ export type PolicyEvaluator = (input: PolicyInput) => PolicyDecision;
 
 /** Compiles the policy once per config version. Rules are tried in order; the first that matches decides. */
 export function createPolicy(policy: KeywardConfigData['policy']): PolicyEvaluator {
-  const rules = policy.rules.map(compileRule);
+  const rules = policy.rules.map((rule) => compileRule(rule));
   const fallback = policy.default;
   return (input) => {
     const dryRun: { rule: string; action: PolicyAction }[] = [];

@@ -1,21 +1,25 @@
 import type { Logger } from 'pino';
-import type { AuditSink, FindingSummary, PayloadEvent } from '../audit/events.js';
-import type { CallContext } from '../authz/types.js';
+import type { AuditSink, PayloadEvent } from '../audit/events.js';
+import type { FindingSummary } from '../mask/types.js';
+import type { CallContext } from '../seal/call-context.js';
 import type { ConnectionConfig } from '../config/schema.js';
-import { CLUSTER_HEADER } from '../config/sites.js';
-import { ERRORS, errorBody, isKeywardError, type ErrorCode } from '../errors.js';
+import { ERRORS, errorBody, isKeywardError, type ErrorCode, type RefusalExtras } from '../errors.js';
+import type { BodyVerdict, BudgetCaller, BudgetGuard } from '../budgets/index.js';
 import { connectionKeys, planKeyInjection } from '../inject/keys.js';
 import { routeFor } from '../inject/routing.js';
-import type { Runtime } from '../runtime.js';
+import { headersWithNewFormatKeys } from '../inject/agent-keys.js';
+import type { Runtime } from '../config/compile.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import { maskBody, sha256Hex } from './body.js';
-import { readCallContext } from './context.js';
-import { verifySeal } from '../authz/context-seal.js';
-import { REQUEST_ID_HEADER } from '../authz/check.js';
+import type { MaskPool } from '../mask-pool/pool.js';
+import { maskBody, sha256Hex } from '../mask/body.js';
+import { CONTEXT_TTL_MS, verifySeal } from '../seal/context-seal.js';
+import { boundRequest } from '../seal/context-binding.js';
+import { refusedStreamEvent } from './refused-stream.js';
+import { createConsumedContexts, type ConsumedContexts } from './consumed-contexts.js';
+import { CLUSTER_HEADER, REQUEST_ID_HEADER, RESPONSE_HEADERS_TO_STRIP } from '../envoy/contract.js';
 import { PASS, type BodyMessage, type HeadersMessage, type ImmediateAnswer, type PhaseAnswer, type StreamProcessor } from './types.js';
+import { scopedGroups } from '../identity/group-scope.js';
 
-/** Response headers that could identify or echo a key; never returned to the agent. */
-const RESPONSE_HEADERS_TO_STRIP = ['dd-api-key', 'dd-application-key', 'x-datadog-api-key', 'x-datadog-application-key', 'set-cookie'];
 const EMPTY_BODY_SHA256 = sha256Hex(Buffer.alloc(0));
 
 
@@ -26,8 +30,17 @@ export interface ProcessorDeps {
   readonly audit: AuditSink;
   readonly log: Logger;
   readonly metrics?: Metrics;
+  /** Per-identity budgets and the series guard (src/budgets): weighed on the request body. */
+  readonly budgets?: BudgetGuard;
   readonly now?: () => number;
+  /** Masks bodies off the main thread, bounded; absent → inline. */
+  readonly maskPool?: MaskPool;
+  /** Contexts already used on this replica (a sealed context opens one stream once). */
+  readonly consumed?: ConsumedContexts;
 }
+
+/** Room for every context of one seal lifetime at well above the planned 10k calls/s per replica. */
+export const CONSUMED_CONTEXTS_CAPACITY = Math.ceil((CONTEXT_TTL_MS / 1000) * 30_000);
 
 interface StreamState {
   context: CallContext;
@@ -35,6 +48,10 @@ interface StreamState {
   connection: ConnectionConfig;
   runtime: Runtime;
   method: string;
+  /** :path as the agent sent it (budgets read the endpoint from it; masking the resource's functional fields). */
+  path: string;
+  /** A budget weighs this request's body. */
+  budgetBody: boolean;
   requestContentType: string | undefined;
   requestEncoding: string | undefined;
   responseContentType: string | undefined;
@@ -50,6 +67,7 @@ interface StreamState {
  */
 export function createProcessorFactory(deps: ProcessorDeps) {
   const now = deps.now ?? (() => performance.now());
+  const consumed = deps.consumed ?? createConsumedContexts(CONSUMED_CONTEXTS_CAPACITY);
 
   return function newStream(): StreamProcessor {
     let state: StreamState | null = null;
@@ -57,21 +75,31 @@ export function createProcessorFactory(deps: ProcessorDeps) {
 
     return {
       async requestHeaders(m: HeadersMessage): Promise<PhaseAnswer> {
-        const context = readCallContext(m.metadata);
+        const context = m.context;
         if (!context) return refuse('context_missing', undefined);
         const runtime = deps.runtime();
-        // Only a context ext_authz sealed (after its audit row committed) may unlock a key.
-        if (!verifySeal(context, context.expires_at, context.seal, deps.contextKeys?.() ?? [runtime.contextKey])) return refuse('context_invalid', context.request_id);
-        const connection = runtime.config.connections.find((c) => c.name === context.connection);
-        if (!connection) return refuse('connection_unknown', context.request_id);
         const method = (m.headers.get(':method') ?? 'GET').toUpperCase();
         const rawPath = m.headers.get(':path') ?? '/';
+        // Only a context ext_authz sealed (after its audit row committed) may unlock a key.
+        if (!verifySeal(context, context.expires_at, context.seal, deps.contextKeys?.() ?? [runtime.contextKey])) return refuseStream('seal', null, runtime, method, rawPath);
+        // ... once: any stream that shows a valid seal uses it up, whatever it asks for.
+        const claim = consumed.claim(context.request_id, context.expires_at);
+        if (claim === 'full') return refuse('gate_unavailable', context.request_id);
+        if (claim === 'replayed') return refuseStream('replayed', context, runtime, method, rawPath);
+        // ... and only for the call it was checked for.
+        const bound = boundRequest(method, rawPath);
+        if (bound.method !== context.method || bound.path !== context.path) return refuseStream('other_request', context, runtime, method, rawPath);
+        const connection = runtime.config.connections.find((c) => c.name === context.connection);
+        if (!connection) return refuse('connection_unknown', context.request_id);
         const masking = runtime.maskingFor(context.rule);
+        const budgetBody = deps.budgets?.needsBody(runtime.config, callerOf(context), method, rawPath) ?? false;
         state = {
           context,
           connection,
           runtime,
           method,
+          path: rawPath,
+          budgetBody,
           requestContentType: m.headers.get('content-type'),
           requestEncoding: m.headers.get('content-encoding'),
           responseContentType: undefined,
@@ -88,11 +116,11 @@ export function createProcessorFactory(deps: ProcessorDeps) {
         if (keys.path !== null) set.push([':path', keys.path]);
         return {
           kind: 'continue',
-          headers: { set, remove: keys.remove },
+          headers: { set, remove: [...keys.remove, ...headersWithNewFormatKeys(m.headers)] },
           clearRouteCache: true,
           // Any body, whatever the method: a DELETE or GET with a body is masked and audited too.
           // An approved body is checked whole, masking or not.
-          bufferRequestBody: (masking.request || approved !== '') && !m.endOfStream,
+          bufferRequestBody: (masking.request || approved !== '' || budgetBody) && !m.endOfStream,
           // Any class may echo a secret or a key in its response.
           bufferResponseBody: masking.response,
         };
@@ -104,13 +132,27 @@ export function createProcessorFactory(deps: ProcessorDeps) {
         if (approved !== '') {
           const sha = sha256Hex(m.body);
           if (sha !== approved) {
-            await deps.audit.record(payloadEvent(state, 'request', state.requestContentType, state.requestEncoding, sha, null, [], 'approval_body_mismatch', 0)).catch(() => undefined);
+            await deps.audit.record(payloadEvent(state, { direction: 'request', contentType: state.requestContentType, encoding: state.requestEncoding, sha256: sha, code: 'approval_body_mismatch' })).catch(() => undefined);
             logBody(state, 'request', [], 'approval_body_mismatch');
             return refuse('approval_body_mismatch', state.context.request_id);
           }
-          if (!state.maskRequest) return PASS;
+          if (!state.maskRequest && !state.budgetBody) return PASS;
         }
-        return maskAndAudit(state, 'request', m.body);
+        let budget: BodyVerdict | null = null;
+        if (state.budgetBody && deps.budgets) {
+          try {
+            budget = await deps.budgets.checkBody(state.runtime.config, callerOf(state.context), { method: state.method, path: state.path, contentType: state.requestContentType, encoding: state.requestEncoding, raw: m.body }, state.runtime.codec);
+          } catch (e) {
+            const code: ErrorCode = isKeywardError(e) ? e.code : 'internal_error';
+            if (!isKeywardError(e)) deps.log.error({ request_id: state.context.request_id, err_name: e instanceof Error ? e.name : typeof e }, 'budget check crashed');
+            await deps.audit.record(payloadEvent(state, { direction: 'request', contentType: state.requestContentType, encoding: state.requestEncoding, sha256: sha256Hex(m.body), code })).catch(() => undefined);
+            logBody(state, 'request', [], code);
+            return refuse(code, state.context.request_id, isKeywardError(e) ? e.extras : undefined);
+          }
+        }
+        const body = budget?.body ?? m.body;
+        if (!state.maskRequest) return budgetOnly(state, body, budget);
+        return maskAndAudit(state, 'request', body, budget);
       },
 
       async responseHeaders(m: HeadersMessage): Promise<PhaseAnswer> {
@@ -128,7 +170,20 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       },
     };
 
-    async function maskAndAudit(s: StreamState, direction: 'request' | 'response', raw: Buffer): Promise<PhaseAnswer> {
+    /** Budgets read the body but masking is off for this rule: forward it (rewritten in drop mode), audit what was dropped. */
+    async function budgetOnly(s: StreamState, body: Buffer, budget: BodyVerdict | null): Promise<PhaseAnswer> {
+      if (!budget || (budget.body === null && budget.findings.length === 0)) return PASS;
+      try {
+        await deps.audit.record(payloadEvent(s, { direction: 'request', contentType: s.requestContentType, encoding: s.requestEncoding, sha256: sha256Hex(body), findings: budget.findings }));
+      } catch {
+        return refuse('audit_unavailable', s.context.request_id);
+      }
+      logBody(s, 'request', budget.findings, null);
+      if (budget.body === null) return PASS;
+      return { kind: 'continue', body: budget.body, headers: { set: [['content-length', String(budget.body.length)]], remove: [] } };
+    }
+
+    async function maskAndAudit(s: StreamState, direction: 'request' | 'response', raw: Buffer, budget: BodyVerdict | null = null): Promise<PhaseAnswer> {
       // Envoy sends an empty body message for a body that was announced but carried no bytes (chunked,
       // or an empty DATA frame): nothing to mask or record, and no encoding to decode.
       if (raw.length === 0) return PASS;
@@ -138,16 +193,21 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       const literals = connectionKeys(s.connection);
       let masked;
       try {
-        masked = await maskBody(raw, contentType, encoding, { masker: s.runtime.maskingFor(s.context.rule).masker, codec: s.runtime.codec, literals });
+        const masking = s.runtime.maskingFor(s.context.rule);
+        const route = { method: s.method, path: s.path };
+        const auditHandles = s.runtime.config.masking.functional_fields.audit;
+        masked = deps.maskPool
+          ? await deps.maskPool.mask({ raw, contentType, encoding, literals, identity: `${s.context.issuer} ${s.context.subject}`, masker: masking.masker, codec: s.runtime.codec, options: masking.options, limits: codecLimits(s.runtime), route, auditHandles })
+          : await maskBody(raw, contentType, encoding, { masker: masking.masker, codec: s.runtime.codec, literals, route, auditHandles });
       } catch (e) {
         const code: ErrorCode = isKeywardError(e) ? e.code : 'internal_error';
         if (!isKeywardError(e)) deps.log.error({ request_id: s.context.request_id, err_name: e instanceof Error ? e.name : typeof e }, 'masking crashed');
-        await deps.audit.record(payloadEvent(s, direction, contentType, encoding, sha256Hex(raw), null, [], code, now() - started)).catch(() => undefined);
+        await deps.audit.record(payloadEvent(s, { direction, contentType, encoding, sha256: sha256Hex(raw), code, latencyMs: now() - started })).catch(() => undefined);
         logBody(s, direction, [], code);
         return refuse(code, s.context.request_id);
       }
       try {
-        await deps.audit.record(payloadEvent(s, direction, contentType, encoding, masked.rawSha256, masked.maskedText, masked.findings, null, now() - started));
+        await deps.audit.record(payloadEvent(s, { direction, contentType, encoding, sha256: masked.rawSha256, masked: masked.maskedText, findings: budget ? [...masked.findings, ...budget.findings] : masked.findings, latencyMs: now() - started }));
       } catch {
         // A request body is never forwarded unaudited. A response comes from a call Datadog has already
         // taken: answering 503 would make the agent retry a call that happened, so the (masked)
@@ -158,7 +218,7 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       logBody(s, direction, masked.findings, null);
       for (const f of masked.findings) deps.metrics?.maskFindings.inc({ type: f.type, direction }, f.count);
       if (masked.changed) deps.metrics?.bytesMasked.inc({ direction }, raw.length);
-      if (!masked.changed) return PASS;
+      if (!masked.changed && !budget?.body) return PASS;
       return { kind: 'continue', body: masked.wire, headers: { set: [['content-length', String(masked.wire.length)]], remove: [] } };
     }
 
@@ -169,31 +229,60 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       );
     }
 
-    function refuse(code: ErrorCode, requestId: string | undefined): ImmediateAnswer {
-      deps.log.warn({ request_id: requestId ?? requestIdOf(), code }, 'ext_proc refused the request');
-      const headers: [string, string][] = [['content-type', 'application/json']];
+    /**
+     * A context that does not open this stream: refused with context_invalid and audited as a call
+     * of its own (a fresh request id: the call rows of the checked request stay as they were), with
+     * the identity the seal vouches for when it is valid, and the method/path the stream claimed.
+     */
+    async function refuseStream(reason: 'seal' | 'replayed' | 'other_request', context: CallContext | null, runtime: Runtime, method: string, rawPath: string): Promise<ImmediateAnswer> {
+      const event = refusedStreamEvent(context, runtime, method, rawPath);
+      deps.log.warn({ request_id: event.request_id, context_request_id: context?.request_id, subject: context?.subject, method, path: event.path, code: 'context_invalid', reason }, 'ext_proc refused a context');
+      await deps.audit.record(event).catch(() => deps.log.warn({ request_id: event.request_id, code: 'context_invalid' }, 'refusal not audited: audit store unavailable'));
+      return refuse('context_invalid', event.request_id, undefined, true);
+    }
+
+    function refuse(code: ErrorCode, requestId: string | undefined, extras?: RefusalExtras, logged = false): ImmediateAnswer {
+      if (!logged) deps.log.warn({ request_id: requestId ?? requestIdOf(), code }, 'ext_proc refused the request');
+      const headers: [string, string][] = [['content-type', 'application/json'], ...Object.entries(extras?.headers ?? {})];
       if (requestId) headers.push([REQUEST_ID_HEADER, requestId]);
-      return { kind: 'immediate', status: ERRORS[code].http, headers, body: errorBody(code, requestId), details: code };
+      return { kind: 'immediate', status: ERRORS[code].http, headers, body: errorBody(code, requestId, extras), details: code };
     }
   };
 }
 
-function payloadEvent(s: StreamState, direction: 'request' | 'response', contentType: string | undefined, encoding: string | undefined, sha: string, masked: string | null, findings: readonly FindingSummary[], code: ErrorCode | null, latency: number): PayloadEvent {
+const codecLimits = (rt: Runtime) => ({ maxBodyBytes: rt.config.masking.max_body_bytes, maxRatio: rt.config.masking.max_ratio });
+
+function callerOf(c: CallContext): BudgetCaller {
+  return { issuer: c.issuer, subject: c.subject, groups: scopedGroups(c), connection: c.connection, operationClass: c.operation_class };
+}
+
+/** What one direction's body left in the audit; everything else comes from the stream's state. */
+interface PayloadOutcome {
+  readonly direction: 'request' | 'response';
+  readonly contentType: string | undefined;
+  readonly encoding: string | undefined;
+  readonly sha256: string;
+  readonly masked?: string | null;
+  readonly findings?: readonly FindingSummary[];
+  readonly code?: ErrorCode | null;
+  readonly latencyMs?: number;
+}
+
+function payloadEvent(s: StreamState, o: PayloadOutcome): PayloadEvent {
   return {
     kind: 'payload',
     time: new Date(),
     request_id: s.context.request_id,
-    direction,
-    content_type: contentType ?? null,
-    content_encoding: encoding ?? null,
-    body_sha256: sha,
-    masked_body: masked,
-    findings,
-    upstream_status: direction === 'response' ? s.upstreamStatus : null,
-    reason_code: code,
-    latency_ms: Math.round(latency * 1000) / 1000,
+    direction: o.direction,
+    content_type: o.contentType ?? null,
+    content_encoding: o.encoding ?? null,
+    body_sha256: o.sha256,
+    masked_body: o.masked ?? null,
+    findings: o.findings ?? [],
+    upstream_status: o.direction === 'response' ? s.upstreamStatus : null,
+    reason_code: o.code ?? null,
+    latency_ms: Math.round((o.latencyMs ?? 0) * 1000) / 1000,
   };
 }
-
 
 export type ProcessorFactory = ReturnType<typeof createProcessorFactory>;

@@ -1,4 +1,4 @@
-import type { Plain } from '../envoy/struct.js';
+import type { SealedContext } from '../seal/call-context.js';
 
 /** Header changes as plain data; the Envoy edge turns them into a HeaderMutation. */
 export interface HeaderEdits {
@@ -32,8 +32,11 @@ export interface HeadersMessage {
   /** Lower-case names; pseudo-headers (:path, :method, :status) included. */
   readonly headers: ReadonlyMap<string, string>;
   readonly endOfStream: boolean;
-  /** Forwarded dynamic metadata, by filter namespace. */
-  readonly metadata: Readonly<Record<string, { readonly [key: string]: Plain }>>;
+  /**
+   * The call context ext_authz sealed, as the edge read it from Envoy's forwarded metadata; null when
+   * missing or malformed (a mis-wired Envoy: the processor must refuse, never guess). Its seal is unchecked.
+   */
+  readonly context: SealedContext | null;
 }
 
 export interface BodyMessage {

@@ -15,13 +15,23 @@ export interface LoggerOptions {
  */
 export function createLogger(options: LoggerOptions): Logger {
   const out = options.destination ?? process.stdout;
+  // One search of each line for all secrets at once, rebuilt only when the list changes (a config
+  // swap hands over a new array): a scan per secret per line was a measurable share of a Check.
+  let compiledFor: readonly string[] | null = null;
+  let pattern: RegExp | null = null;
+  const patternFor = (secrets: readonly string[]): RegExp | null => {
+    if (secrets !== compiledFor) {
+      compiledFor = secrets;
+      const literals = [...new Set(secrets.filter((s) => s.length >= 8))].sort((a, b) => b.length - a.length);
+      pattern = literals.length === 0 ? null : new RegExp(literals.map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
+    }
+    return pattern;
+  };
   const scrubber = new Writable({
     write(chunk: Buffer, _enc, done) {
-      let line = chunk.toString('utf8');
-      for (const secret of options.secrets()) {
-        if (secret.length >= 8 && line.includes(secret)) line = line.split(secret).join('[REDACTED:secret]');
-      }
-      out.write(line);
+      const line = chunk.toString('utf8');
+      const re = patternFor(options.secrets());
+      out.write(re ? line.replace(re, '[REDACTED:secret]') : line);
       done();
     },
   });

@@ -37,6 +37,8 @@ export interface Metrics {
   readonly approvalWait: Histogram<'state'>;
   /** Masking findings by detector type and body direction (request|response). */
   readonly maskFindings: Counter<'type' | 'direction'>;
+  /** Datadog keys agents sent (stripped and recorded), by place: header, query, path, body. */
+  readonly agentKeys: Counter<'place'>;
   /** Bytes of bodies (as received) that masking rewrote, by direction. */
   readonly bytesMasked: Counter<'direction'>;
   /** Rows per audit group commit. */
@@ -45,6 +47,8 @@ export interface Metrics {
   readonly auditCommitLatency: Histogram<'outcome'>;
   /** Events waiting for the next group commit. Set it, or give a source with `auditQueueDepthFrom`. */
   readonly auditQueueDepth: Gauge<string>;
+  /** Audit records (rows, signed heads) the witness export dropped: queue full or receiver failing. */
+  readonly auditExportDropped: Counter<string>;
   /** JWKS fetches from issuers, by outcome. */
   readonly jwksFetches: Counter<'outcome'>;
   /** Config reloads (file watch, SIGHUP), by outcome. */
@@ -76,6 +80,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     approvals: new Counter({ name: 'keyward_approvals_total', help: 'Approval state transitions.', labelNames: ['state'] as const, registers }),
     approvalWait: new Histogram({ name: 'keyward_approval_wait_seconds', help: 'Time a held call waited for a decision, by final state.', labelNames: ['state'] as const, buckets: APPROVAL_SECONDS, registers }),
     maskFindings: new Counter({ name: 'keyward_mask_findings_total', help: 'Secrets and PII found and replaced in bodies, by type.', labelNames: ['type', 'direction'] as const, registers }),
+    agentKeys: new Counter({ name: 'keyward_agent_supplied_keys_total', help: 'Datadog keys agents sent (stripped, recorded as agent_supplied_key findings), by place.', labelNames: ['place'] as const, registers }),
     bytesMasked: new Counter({ name: 'keyward_masked_bytes_total', help: 'Bytes of bodies (as received) that masking rewrote.', labelNames: ['direction'] as const, registers }),
     auditBatchSize: new Histogram({ name: 'keyward_audit_batch_rows', help: 'Rows written per audit group commit.', buckets: BATCH_ROWS, registers }),
     auditCommitLatency: new Histogram({ name: 'keyward_audit_commit_duration_seconds', help: 'Duration of one audit group-commit transaction.', labelNames: ['outcome'] as const, buckets: FAST_SECONDS, registers }),
@@ -87,6 +92,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
         if (queueSource) this.set(queueSource());
       },
     }),
+    auditExportDropped: new Counter({ name: 'keyward_audit_export_dropped_total', help: 'Audit records the witness export dropped (queue full or receiver failing); the next signed head says how many.', registers }),
     jwksFetches: new Counter({ name: 'keyward_jwks_fetches_total', help: 'JWKS fetches from token issuers, by outcome.', labelNames: ['outcome'] as const, registers }),
     configReloads: new Counter({ name: 'keyward_config_reloads_total', help: 'Config reloads, by outcome.', labelNames: ['outcome'] as const, registers }),
     auditQueueDepthFrom(source) {

@@ -8,19 +8,24 @@ import { client, v1, v2 } from '@datadog/datadog-api-client';
 
 type RequestContext = Parameters<client.HttpLibrary['send']>[0];
 
-/** Sends through the client's default library after setting the token (and any extra headers). */
-function bearerHttpApi(bearer: () => Promise<string> | string, extra: AgentOptions): client.HttpLibrary {
-  const inner = new client.IsomorphicFetchHttpLibrary();
-  const zstd = extra.zstd;
-  if (zstd) inner.zstdCompressorCallback = (body) => Buffer.from(zstd(body));
-  return {
-    async send(request: RequestContext) {
-      request.setHeaderParam('Authorization', await bearer());
-      for (const [k, v] of Object.entries(extra.headers ?? {})) request.setHeaderParam(k, v);
-      for (const [k, v] of Object.entries(extra.query ?? {})) request.setQueryParam(k, v, '');
-      return inner.send(request);
-    },
-  };
+/**
+ * The client's own fetch library with the token (and any extra headers) set first. A subclass, not a
+ * wrapper: createConfiguration sets enableRetry / maxRetries / backoff on the library it is given, and
+ * the retry loop (executeRequest) reads them from `this`.
+ */
+class BearerHttpLibrary extends client.IsomorphicFetchHttpLibrary {
+  constructor(
+    private readonly bearer: () => Promise<string> | string,
+    private readonly extra: AgentOptions,
+  ) {
+    super();
+  }
+  override async send(request: RequestContext) {
+    request.setHeaderParam('Authorization', await this.bearer());
+    for (const [k, v] of Object.entries(this.extra.headers ?? {})) request.setHeaderParam(k, v);
+    for (const [k, v] of Object.entries(this.extra.query ?? {})) request.setQueryParam(k, v, '');
+    return super.send(request);
+  }
 }
 
 export interface Agent {
@@ -40,14 +45,20 @@ export interface AgentOptions {
   zstd?: (body: string) => Uint8Array;
   /** The client's own key settings: an agent that still holds a Datadog key. */
   authMethods?: client.AuthMethodsConfiguration;
+  /** The client's own retry of 429 and 5xx (waiting x-ratelimit-reset seconds); off by default. */
+  enableRetry?: boolean;
+  maxRetries?: number;
 }
 
 export function datadogAgent(baseUrl: string, bearer: () => Promise<string> | string, options: AgentOptions = {}): Agent {
   const configuration = client.createConfiguration({
     baseServer: new client.BaseServerConfiguration(baseUrl, {}),
-    httpApi: bearerHttpApi(bearer, options),
+    httpApi: new BearerHttpLibrary(bearer, options),
     authMethods: options.authMethods ?? {},
-    enableRetry: false,
+    // createConfiguration sets the library's zstd callback from its own option (undefined otherwise).
+    ...(options.zstd ? { zstdCompressorCallback: (body: string) => Buffer.from(options.zstd!(body)) } : {}),
+    enableRetry: options.enableRetry ?? false,
+    ...(options.maxRetries !== undefined ? { maxRetries: options.maxRetries } : {}),
   });
   return {
     metrics: new v2.MetricsApi(configuration),

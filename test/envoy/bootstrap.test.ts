@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { envoyCommand, renderEnvoyConfig, type EnvoyBootstrapOptions } from '../../src/cli/envoy.js';
-import { ACCESS_LOG_FIELDS, AUTHZ_CLUSTER, DEFAULT_APPROVAL_HOLD_SECONDS, HEALTH_SERVICES, PROC_CLUSTER } from '../../src/cli/envoy-bootstrap.js';
-import { CLUSTER_HEADER, clusterName, DATADOG_SITES, siteHost } from '../../src/config/sites.js';
-import { EXT_AUTHZ_NAMESPACE } from '../../src/envoy/metadata.js';
-import { REQUEST_ID_HEADER } from '../../src/authz/check.js';
+import { ACCESS_LOG_FIELDS, AUTHZ_CLUSTER, DEFAULT_APPROVAL_HOLD_SECONDS, HEALTH_SERVICES, PROC_CLUSTER } from '../../src/envoy/bootstrap.js';
+import { clusterName, DATADOG_SITES, siteHost } from '../../src/config/sites.js';
+import { EXT_AUTHZ_NAMESPACE } from '../../src/envoy/contract.js';
+import { CLUSTER_HEADER, REQUEST_ID_HEADER } from '../../src/envoy/contract.js';
 import { decodeYamlStrict, StrictDecodeError } from '../helpers/envoy-proto.js';
 import { clustersOf, connectionManager, httpFilter, list, obj, routesOf, seconds } from '../helpers/envoy-bootstrap-view.js';
 
@@ -209,4 +209,18 @@ t.test('envoy render: the command writes the file an operator asked for and refu
   const all = join(dir, 'all.yaml');
   await envoyCommand().parseAsync(['render', '--sites', 'all', '--out', all], { from: 'user' });
   t.equal(readFileSync(all, 'utf8'), renderEnvoyConfig({}));
+});
+
+t.test('envoy render: mTLS to keyward on network clusters, pipe addresses for unix sockets', async (t) => {
+  const tls = decodeYamlStrict(renderEnvoyConfig({}), BOOTSTRAP).document as { static_resources: { clusters: { name: string; transport_socket?: { typed_config: Record<string, unknown> }; load_assignment: unknown }[] } };
+  for (const name of ['keyward_authz', 'keyward_proc']) {
+    const c = tls.static_resources.clusters.find((x) => x.name === name)!;
+    t.match(c.transport_socket?.typed_config, { sni: 'keyward', common_tls_context: { tls_certificates: [{ certificate_chain: { filename: '/etc/envoy/keyward-tls/envoy.crt' } }], validation_context: { trusted_ca: { filename: '/etc/envoy/keyward-tls/ca.crt' }, match_typed_subject_alt_names: [{ san_type: 'DNS', matcher: { exact: 'keyward' } }] } } }, `${name}: client certificate, SNI, SAN match`);
+  }
+  const sidecar = decodeYamlStrict(renderEnvoyConfig({ authz: 'unix:///run/keyward/authz.sock', proc: 'unix:///run/keyward/proc.sock' }), BOOTSTRAP).document as typeof tls;
+  const authz = sidecar.static_resources.clusters.find((x) => x.name === 'keyward_authz')!;
+  t.match(JSON.stringify(authz.load_assignment), /"pipe":\{"path":"\/run\/keyward\/authz.sock"\}/);
+  t.equal(authz.transport_socket, undefined, 'a Unix socket needs no TLS');
+  const plain = decodeYamlStrict(renderEnvoyConfig({ keywardTls: null }), BOOTSTRAP).document as typeof tls;
+  t.equal(plain.static_resources.clusters.find((x) => x.name === 'keyward_proc')!.transport_socket, undefined, '--keyward-plaintext');
 });

@@ -1,8 +1,10 @@
+import { join } from 'node:path';
+import { TLS_FIXTURES } from '../helpers/gate.js';
 import { existsSync, readFileSync } from 'node:fs';
 import t from 'tap';
 import { parse } from 'yaml';
 import { renderEnvoyConfig } from '../../src/cli/envoy.js';
-import { AUTHZ_CLUSTER, PROC_CLUSTER } from '../../src/cli/envoy-bootstrap.js';
+import { AUTHZ_CLUSTER, PROC_CLUSTER } from '../../src/envoy/bootstrap.js';
 import { parseConfig } from '../../src/config/load.js';
 import { decodeYamlStrict } from '../helpers/envoy-proto.js';
 import { clustersOf, list, obj, type Node } from '../helpers/envoy-bootstrap-view.js';
@@ -42,8 +44,8 @@ function strings(value: unknown, path = ''): Array<[string, string]> {
 
 const DATADOG_KEY_LIKE = /\b(?:[0-9a-f]{32}|[0-9a-f]{40}|ddapp_[A-Za-z0-9_-]{20,})\b/i;
 
-t.test('compose: the three services, each image pinned to an explicit version', async (t) => {
-  t.same(Object.keys(services).sort(), ['envoy', 'keyward', 'postgres']);
+t.test('compose: the services, each image pinned to an explicit version', async (t) => {
+  t.same(Object.keys(services).sort(), ['dev-issuer', 'envoy', 'keyward', 'migrate', 'postgres']);
   for (const [name, svc] of Object.entries(services)) {
     const image = String(obj(svc).image ?? '');
     t.ok(pinnedVersion(image), `${name}: image "${image}" pinned (no latest, explicit version)`);
@@ -51,6 +53,7 @@ t.test('compose: the three services, each image pinned to an explicit version', 
   t.match(service('envoy').image, /^envoyproxy\/envoy:v1\.31\.\d+$/, 'the official Envoy image, 1.31 like the protos');
   t.match(service('postgres').image, /^postgres:15\.\d+/);
   t.same(service('keyward').build, { context: '.', dockerfile: 'Dockerfile' }, 'keyward is built from the repository Dockerfile');
+  t.same(service('dev-issuer').build, { context: '.', dockerfile: 'dev/issuer.Dockerfile' }, 'the dev issuer has an image of its own');
 });
 
 t.test('compose: ports — agents reach Envoy, admin only on loopback, keyward gRPC never published', async (t) => {
@@ -61,17 +64,21 @@ t.test('compose: ports — agents reach Envoy, admin only on loopback, keyward g
   t.notOk(keywardPorts.some((p) => /:900[12]$/.test(p)), 'ext_authz/ext_proc stay inside the compose network');
   t.notOk(list(service('envoy').ports).some((p) => String(p).includes('9901')), 'Envoy admin is not published');
   t.equal(service('postgres').ports, undefined, 'Postgres is not published');
+  t.same(service('dev-issuer').ports, ['127.0.0.1:9400:9400'], 'the dev issuer mints tokens on loopback only');
 });
 
 t.test('compose: healthchecks and start order', async (t) => {
-  for (const name of ['envoy', 'keyward', 'postgres']) {
+  for (const name of ['envoy', 'keyward', 'postgres', 'dev-issuer']) {
+    // (migrate is a one-shot job: it has no healthcheck, keyward waits for it to finish.)
     const hc = obj(service(name).healthcheck);
     t.ok(list(hc.test).length > 0, `${name} has a healthcheck`);
     t.ok(hc.interval && hc.timeout && hc.retries, `${name} healthcheck is bounded`);
   }
   t.match(list(obj(service('keyward').healthcheck).test).join(' '), /http:\/\/127\.0\.0\.1:9000\/healthz/);
   t.match(list(obj(service('postgres').healthcheck).test).join(' '), /pg_isready/);
-  t.same(service('keyward').depends_on, { postgres: { condition: 'service_healthy' } });
+  t.same(service('keyward').depends_on, { postgres: { condition: 'service_healthy' }, migrate: { condition: 'service_completed_successfully' }, 'dev-issuer': { condition: 'service_healthy' } });
+  t.same(service('migrate').depends_on, { postgres: { condition: 'service_healthy' } });
+  t.match(list(obj(service('dev-issuer').healthcheck).test).join(' '), /http:\/\/127\.0\.0\.1:9400\/\.well-known\/openid-configuration/);
   t.same(service('envoy').depends_on, { keyward: { condition: 'service_healthy' } });
   t.ok(list(service('postgres').volumes).some((v) => String(v).startsWith('pgdata:')), 'Postgres data on a named volume');
   t.ok('pgdata' in obj(compose.volumes));
@@ -101,12 +108,40 @@ t.test('compose: keyward runs the demo config, which the schema accepts', async 
   t.equal(mount?.host, 'envoy/keyward.compose.yaml');
   t.same(service('keyward').command, ['node', 'bin/keyward.js', 'serve', '--config', '/etc/keyward/keyward.yaml']);
   // The secrets are files at run time; stand in syntactically valid fakes to validate the rest.
-  const fakes: Record<string, string> = { dd_api_key: 'a'.repeat(32), dd_app_key: 'b'.repeat(40), postgres_password: 'not-a-real-password' };
-  const text = readFileSync('envoy/keyward.compose.yaml', 'utf8').replace(/\$\{file:\/run\/secrets\/([a-z_]+)\}/g, (_m, name: string) => fakes[name] ?? '?');
+  const fakes: Record<string, string> = { dd_api_key: 'a'.repeat(32), dd_app_key: 'b'.repeat(40), keyward_db_password: 'not-a-real-password', audit_chain_key: 'c'.repeat(64) };
+  // The mTLS files are mounted from deploy/tls (keyward dev certs); the test fixtures stand in.
+  const text = readFileSync('envoy/keyward.compose.yaml', 'utf8')
+    .replace(/\$\{file:\/run\/secrets\/([a-z_]+)\}/g, (_m, name: string) => fakes[name] ?? '?')
+    .replace(/\$\{file:\/etc\/keyward\/tls\/([a-z.]+)\}/g, (_m, file: string) => `\${file:${join(TLS_FIXTURES, file)}}`);
   const config = parseConfig(text, 'envoy/keyward.compose.yaml', { env: { DD_SITE: 'datadoghq.com' } });
-  t.equal(config.identity.dev_issuer.enabled, true, 'the demo OIDC issuer is on');
+  t.same(config.identity.issuers.map((i) => i.issuer), ['http://dev-issuer:9400'], 'keyward trusts the dev-issuer service as an ordinary issuer');
   t.equal(config.connections.length, 1);
   t.equal(config.policy.default, 'deny');
+  t.ok(config.listen.tls, 'the gRPC ports run mTLS');
+  for (const [host, container] of [['deploy/tls/ca.crt', '/etc/envoy/keyward-tls/ca.crt'], ['deploy/tls/envoy.crt', '/etc/envoy/keyward-tls/envoy.crt'], ['deploy/tls/envoy.key', '/etc/envoy/keyward-tls/envoy.key']]) {
+    t.ok(mounts(service('envoy')).some((m) => m.host === host && m.container === container), `Envoy gets ${host}`);
+  }
+  for (const f of ['server.crt', 'server.key', 'ca.crt']) t.ok(mounts(service('keyward')).some((m) => m.host === `deploy/tls/${f}` && m.container === `/etc/keyward/tls/${f}`), `keyward gets ${f}`);
+  t.equal(config.database.migrate, false, 'serve does not migrate: it has no DDL rights');
+  t.match(config.database.url, /^postgres:\/\/keyward_app:/, 'serve connects as the least-privilege login, not the owner');
+  t.equal(config.audit.chain_key?.id, 'compose-1', 'the audit chain is keyed');
+  t.equal(config.audit.witness.file, '/var/lib/keyward/witness.jsonl');
+});
+
+t.test('compose: least privilege — only the migrate job holds the owner password', async (t) => {
+  t.notOk(list(service('keyward').secrets).includes('postgres_password'), 'keyward never sees the owner password');
+  t.ok(list(service('migrate').secrets).includes('postgres_password'));
+  t.same(service('migrate').command, ['node', 'bin/keyward.js', 'db', 'migrate', '--config', '/etc/keyward/migrate.yaml']);
+  const mount = mounts(service('migrate')).find((m) => m.container === '/etc/keyward/migrate.yaml');
+  t.equal(mount?.host, 'deploy/keyward-migrate.compose.yaml');
+  const text = readFileSync(mount!.host, 'utf8').replace(/\$\{file:\/run\/secrets\/[a-z_]+\}/g, 'fake-password');
+  const config = parseConfig(text, mount!.host, { env: {} });
+  t.equal(config.database.grant_to, 'keyward_app', 'migrate grants the writer role to keyward\'s login');
+  t.match(config.database.url, /^postgres:\/\/keyward_owner:/);
+  t.not(String(obj(service('postgres').environment).POSTGRES_USER), 'keyward_app', 'the superuser is not the service login');
+  const init = mounts(service('postgres')).find((m) => m.container === '/docker-entrypoint-initdb.d');
+  t.equal(init?.host, 'deploy/postgres-init');
+  t.match(readFileSync('deploy/postgres-init/10-keyward-app.sh', 'utf8'), /CREATE ROLE keyward_app LOGIN PASSWORD :'pw' NOSUPERUSER/);
 });
 
 t.test('compose: no secret is written inline', async (t) => {
@@ -126,6 +161,16 @@ t.test('compose: no secret is written inline', async (t) => {
   for (const file of secretFiles) t.match(file, /^\.\/deploy\/secrets\/[a-z_]+$/, `${file} lives in the ignored secrets folder`);
   t.equal(readFileSync('deploy/secrets/.gitignore', 'utf8').split('\n').filter((l) => !l.startsWith('#') && l).join(' '), '* !.gitignore');
   t.match(readFileSync('.dockerignore', 'utf8'), /^deploy\/secrets$/m, 'secret files never enter the build context');
+});
+
+t.test('compose: the dev issuer runs from its own Dockerfile, with the issuer URL keyward trusts; the product image carries no dev/', async (t) => {
+  const issuerDockerfile = readFileSync('dev/issuer.Dockerfile', 'utf8');
+  t.match(/^FROM\s+(\S+)/m.exec(issuerDockerfile)?.[1] ?? '', /^node:20\.\d+\.\d+-[a-z]+-slim$/);
+  const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(issuerDockerfile)?.[1] ?? '[]') as string[];
+  t.ok(existsSync(cmd.find((a) => a.endsWith('.ts')) ?? ''), 'its entry point exists');
+  t.equal(cmd[cmd.indexOf('--issuer') + 1], 'http://dev-issuer:9400', 'tokens carry the issuer keyward trusts');
+  t.equal(cmd[cmd.indexOf('--listen') + 1], '0.0.0.0:9400');
+  t.notOk(/^COPY\s+dev\b/m.test(dockerfile), 'keyward\'s image copies nothing from dev/');
 });
 
 t.test('Dockerfile: pinned base, production install, non-root, healthcheck, serve command', async (t) => {

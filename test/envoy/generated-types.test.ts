@@ -14,14 +14,14 @@ function files(dir: string): string[] {
   });
 }
 
-t.test('generated types: src/envoy/generated is exactly what `npm run gen:types` produces from the pinned protos', async (t) => {
+t.test('generated types: proto/gen is exactly what `npm run gen:types` produces from the pinned protos', async (t) => {
   const script = (JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }).scripts['gen:types']!;
   const out = mkdtempSync(join(tmpdir(), 'kw-gen-'));
-  const args = script.replace(/^proto-loader-gen-types /, '').replace('--outDir=src/envoy/generated', `--outDir=${out}`).split(/\s+/);
+  const args = script.replace(/^proto-loader-gen-types /, '').replace('--outDir=proto/gen', `--outDir=${out}`).split(/\s+/);
   await exec(join('node_modules', '.bin', 'proto-loader-gen-types'), args);
-  const committed = files('src/envoy/generated').map((f) => relative('src/envoy/generated', f)).sort();
+  const committed = files('proto/gen').map((f) => relative('proto/gen', f)).sort();
   const fresh = files(out).map((f) => relative(out, f)).sort();
   t.same(fresh, committed, 'same files');
-  const differing = committed.filter((f) => readFileSync(join('src/envoy/generated', f), 'utf8') !== readFileSync(join(out, f), 'utf8'));
+  const differing = committed.filter((f) => readFileSync(join('proto/gen', f), 'utf8') !== readFileSync(join(out, f), 'utf8'));
   t.same(differing, [], 'same contents: run `npm run gen:types` after changing protos');
 });

@@ -1,14 +1,29 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { PassThrough } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { stringify } from 'yaml';
 import { startGate, type Gate, type GateOptions } from '../../src/gate.js';
 import { envoyProtos } from '../../src/envoy/protos.js';
-import type { AuthorizationClient } from '../../src/envoy/generated/envoy/service/auth/v3/Authorization.js';
-import type { CheckResponse__Output } from '../../src/envoy/generated/envoy/service/auth/v3/CheckResponse.js';
+import type { AuthorizationClient } from '../../proto/gen/envoy/service/auth/v3/Authorization.js';
+import type { CheckResponse__Output } from '../../proto/gen/envoy/service/auth/v3/CheckResponse.js';
 import { createMemoryAudit } from './memory-audit.js';
+import { grpcChannel, type UpstreamTls } from '../../dev/upstream-tls.js';
+
+/** Certificates made by `keyward dev certs` (src/transport/dev-certs.ts), valid for a century; other-ca/ is a stranger's CA. */
+export const TLS_FIXTURES = join(dirname(fileURLToPath(import.meta.url)), '..', 'fixtures', 'tls');
+
+/** listen.tls as an operator writes it: every piece a ${file:} reference. */
+export function tlsListenConfig(dir = TLS_FIXTURES): Record<string, string> {
+  return { cert: `\${file:${join(dir, 'server.crt')}}`, key: `\${file:${join(dir, 'server.key')}}`, client_ca: `\${file:${join(dir, 'ca.crt')}}` };
+}
+
+/** What Envoy holds to call keyward: the CA of keyward's certificate, its own client certificate, the SNI name. */
+export function envoyClientTls(dir = TLS_FIXTURES, clientDir = dir): UpstreamTls {
+  return { ca: readFileSync(join(dir, 'ca.crt')), cert: readFileSync(join(clientDir, 'envoy.crt')), key: readFileSync(join(clientDir, 'envoy.key')), serverName: 'keyward' };
+}
 
 /** Test-only Datadog keys (format-valid, never real). */
 export const KEYS = {
@@ -25,16 +40,27 @@ export interface TestGate {
   audit: ReturnType<typeof createMemoryAudit>;
   logs: () => string[];
   client: AuthorizationClient;
+  /** The client TLS material Envoy would use (undefined when the gate runs plaintext). */
+  tls: UpstreamTls | undefined;
+  /** Credentials + options for a gRPC client that reaches the gate as Envoy does. */
+  channel: ReturnType<typeof grpcChannel>;
   check(req: { method?: string; path: string; headers?: Record<string, string>; body?: Buffer }): Promise<CheckResponse__Output>;
   writeConfig(config: unknown): void;
   stop(): Promise<void>;
 }
 
-/** Writes a config (keys by ${env:} reference), starts a gate on free ports with an in-memory audit sink. */
-export async function startTestGate(config: Record<string, unknown>, extra: Partial<GateOptions> = {}): Promise<TestGate> {
+/**
+ * Writes a config (keys by ${env:} reference), starts a gate on free ports with an in-memory audit
+ * sink. The gRPC ports run mTLS, as in production, unless `transport.tls` is false or the config
+ * sets its own listen.tls / insecure_plaintext.
+ */
+export async function startTestGate(config: Record<string, unknown>, extra: Partial<GateOptions> = {}, transport: { tls?: boolean } = {}): Promise<TestGate> {
   const dir = mkdtempSync(join(tmpdir(), 'keyward-test-'));
   const configPath = join(dir, 'keyward.yaml');
-  const writeConfig = (c: unknown) => writeFileSync(configPath, stringify(c));
+  const ownListen = (config.listen ?? {}) as Record<string, unknown>;
+  const useTls = transport.tls !== false && ownListen.tls === undefined && !ownListen.insecure_plaintext;
+  const withTls = (c: unknown) => (useTls && c !== null && typeof c === 'object' ? { ...(c as Record<string, unknown>), listen: { tls: tlsListenConfig(), ...((c as Record<string, unknown>).listen as object | undefined) } } : c);
+  const writeConfig = (c: unknown) => writeFileSync(configPath, stringify(withTls(c)));
   writeConfig(config);
   const audit = createMemoryAudit();
   const lines: string[] = [];
@@ -49,9 +75,13 @@ export async function startTestGate(config: Record<string, unknown>, extra: Part
     ...extra,
   });
   const Ctor = envoyProtos().auth.envoy.service.auth.v3.Authorization;
-  const client = new Ctor(gate.authzAddress, grpc.credentials.createInsecure()) as AuthorizationClient;
+  const tls = useTls ? envoyClientTls() : undefined;
+  const channel = grpcChannel(tls);
+  const client = new Ctor(gate.authzAddress, channel.credentials, channel.options) as AuthorizationClient;
   return {
     gate,
+    tls,
+    channel,
     dir,
     configPath,
     audit,

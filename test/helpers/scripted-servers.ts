@@ -6,14 +6,14 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as grpc from '@grpc/grpc-js';
-import { startFrontDoor, type FrontDoor } from '../../src/devgate/front-door.js';
-import { extAuthzDefaults, extProcDefaults, type ExtAuthzOptions, type ExtProcOptions } from '../../src/devgate/options.js';
+import { startFrontDoor, type FrontDoor } from '../../dev/front-door.js';
+import { extAuthzDefaults, extProcDefaults, type ExtAuthzOptions, type ExtProcOptions } from '../../dev/options.js';
 import { envoyProtos } from '../../src/envoy/protos.js';
-import type { CheckRequest__Output } from '../../src/envoy/generated/envoy/service/auth/v3/CheckRequest.js';
-import type { CheckResponse } from '../../src/envoy/generated/envoy/service/auth/v3/CheckResponse.js';
-import type { ProcessingRequest__Output } from '../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
-import type { ProcessingResponse } from '../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingResponse.js';
-import type { HeaderValueOption } from '../../src/envoy/generated/envoy/config/core/v3/HeaderValueOption.js';
+import type { CheckRequest__Output } from '../../proto/gen/envoy/service/auth/v3/CheckRequest.js';
+import type { CheckResponse } from '../../proto/gen/envoy/service/auth/v3/CheckResponse.js';
+import type { ProcessingRequest__Output } from '../../proto/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { ProcessingResponse } from '../../proto/gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
+import type { HeaderValueOption } from '../../proto/gen/envoy/config/core/v3/HeaderValueOption.js';
 
 /** What a scripted ext_authz server does with one Check. */
 export type AuthzAnswer = { response: CheckResponse } | { grpcError: grpc.status } | { hang: true };

@@ -1,8 +1,9 @@
-import { DATADOG_SITES, CLUSTER_HEADER, clusterName, siteHost, type HostRole } from '../../src/config/sites.js';
-import { startDevIssuer, type DevIssuer } from '../../src/devgate/dev-issuer.js';
-import { startFakeDatadog, type FakeDatadog } from '../../src/devgate/fake-datadog.js';
-import { startFrontDoor, type FrontDoor } from '../../src/devgate/front-door.js';
-import { envoyYamlFrontDoor, type UpstreamCluster } from '../../src/devgate/options.js';
+import { CLUSTER_HEADER } from '../../src/envoy/contract.js';
+import { DATADOG_SITES, clusterName, siteHost, type HostRole } from '../../src/config/sites.js';
+import { startDevIssuer, type DevIssuer } from '../../dev/dev-issuer.js';
+import { startFakeDatadog, type FakeDatadog } from '../../dev/fake-datadog.js';
+import { startFrontDoor, type FrontDoor } from '../../dev/front-door.js';
+import { envoyYamlFrontDoor, type UpstreamCluster } from '../../dev/options.js';
 import type { GateOptions } from '../../src/gate.js';
 import { KEYS, startTestGate, type TestGate } from './gate.js';
 
@@ -29,12 +30,13 @@ export function fakeClusters(url: string): Record<string, UpstreamCluster> {
  * The whole path as in production, minus Envoy: agent → front door (Envoy's filter semantics) →
  * keyward ext_authz + ext_proc over gRPC → fake Datadog, with a real issuer.
  */
-export async function startStack(config: (issuer: string) => Record<string, unknown>, extra: Partial<GateOptions> = {}): Promise<Stack> {
+export async function startStack(config: (issuer: string) => Record<string, unknown>, extra: Partial<GateOptions> = {}, transport: { tls?: boolean } = {}): Promise<Stack> {
   const issuer = await startDevIssuer();
   const datadog = await startFakeDatadog({ apiKeys: [KEYS.prodApi, KEYS.euApi], appKeys: [KEYS.prodApp, KEYS.euApp] });
-  const tg = await startTestGate(config(issuer.issuer), extra);
+  // The approvals page reads an update's current object from Datadog: here, the fake.
+  const tg = await startTestGate(config(issuer.issuer), { currentObject: { origin: () => datadog.url }, ...extra }, transport);
   // As envoy/envoy.yaml wires Envoy; a loaded CI machine gets 5 s per ext_proc message instead of 3.
-  const wired = envoyYamlFrontDoor('127.0.0.1:0', tg.gate.authzAddress, tg.gate.procAddress, fakeClusters(datadog.url), CLUSTER_HEADER);
+  const wired = envoyYamlFrontDoor('127.0.0.1:0', tg.gate.authzAddress, tg.gate.procAddress, fakeClusters(datadog.url), CLUSTER_HEADER, tg.tls);
   const door = await startFrontDoor({ ...wired, extProc: { ...wired.extProc!, messageTimeoutMs: 5_000 } });
   return {
     issuer,

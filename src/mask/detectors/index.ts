@@ -3,8 +3,22 @@ import { credentialDetectors } from './credentials.js';
 import { piiDetectors } from './pii.js';
 import { secretDetectors } from './secrets.js';
 import { unsafePatternReason } from './safety.js';
+import { configSyntaxDetectors } from './config-syntax.js';
+import { encodedDetectors } from './encoded.js';
+import { nationalPiiDetectors } from './pii-national.js';
+import { sessionDetectors } from './session.js';
+import { vendorKeyDetectors } from './vendor-keys.js';
 
-export const builtinDetectors: readonly Detector[] = [...secretDetectors, ...credentialDetectors, ...piiDetectors];
+export const builtinDetectors: readonly Detector[] = [
+  ...secretDetectors,
+  ...vendorKeyDetectors,
+  ...encodedDetectors,
+  ...credentialDetectors,
+  ...sessionDetectors,
+  ...configSyntaxDetectors,
+  ...piiDetectors,
+  ...nationalPiiDetectors,
+];
 
 export interface CustomPattern {
   readonly name: string;

@@ -23,11 +23,11 @@ function idContext(ctx: MatchContext): boolean {
  * that character and the run whole (digits inside hex ids cost no attempt, a long run one step), skips
  * runs opening with 17+ digits (ids: no such match can start there), and `numericRunMayHold` keeps a
  * run with 9 digits or 3 dots, or, without separators, of exactly 9, 15 or 16 digits. IBANs start
- * with two capitals and two digits; IPv6 text forms hold `::` or three colons around hex groups;
+ * with two capitals and two digits (UK NI numbers too, perhaps with a blank between); IPv6 text forms hold `::` or three colons around hex groups;
  * international phones start with `+` and a digit (found by indexOf: `+` is rare). Linear: bounded
  * repeats (R4), and a matched run is never rescanned.
  */
-const PII_GATE = /(?:^|[^0-9A-Za-z])([0-9](?![0-9]{16})[0-9 .()-]{5,4096}[0-9])|[A-Z]{2}[0-9]{2}|:(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
+const PII_GATE = /(?:^|[^0-9A-Za-z])([0-9](?![0-9]{16})[0-9 .()-]{5,4096}[0-9])|[A-Z]{2} ?[0-9]{2}|:(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
 
 function numericRunMayHold(run: string): boolean {
   if (run.length >= 4096) return true;
@@ -42,7 +42,7 @@ function numericRunMayHold(run: string): boolean {
   return digits >= 9 || dots >= 3;
 }
 
-export function piiGate(text: string): number[] {
+export function piiPrecheck(text: string): number[] {
   const at: number[] = [];
   PII_GATE.lastIndex = 0;
   let m: RegExpExecArray | null;
@@ -58,6 +58,13 @@ export function piiGate(text: string): number[] {
   return at;
 }
 
+/** Whether `index` lies in the userinfo of a URL (`scheme://user:pass` with no `/`, blank or `@` since `://`). */
+export function inUrlUserinfo(text: string, index: number): boolean {
+  const before = text.slice(Math.max(0, index - 400), index);
+  const at = before.lastIndexOf('://');
+  return at >= 0 && !/[ \t\r\n/?#@"'<>\\]/.test(before.slice(at + 3)) && before.slice(at + 3).includes(':');
+}
+
 export const email: Detector = {
   type: 'email',
   priority: 30,
@@ -67,9 +74,9 @@ export const email: Detector = {
   leadingGroup: true,
   validate: (address, ctx) => {
     if (FILE_TLD.test(address.slice(address.lastIndexOf('.') + 1))) return false;
-    // `scheme://user:password@host` belongs to url_password; the host is not an address.
-    const i = ctx.index;
-    return !(i > 0 && ctx.text[i - 1] === ':' && /:\/\/[^ \t\r\n]{0,128}$/.test(ctx.text.slice(Math.max(0, i - 160), i - 1)));
+    // `scheme://user:password@host` belongs to url_password; the host is not an address, nor is
+    // the tail of a password the local-part class stops short of (`S3cr!t@db`: `t@db.internal`).
+    return !inUrlUserinfo(ctx.text, ctx.index);
   },
 };
 
@@ -79,7 +86,7 @@ export const ipv4: Detector = {
   type: 'ipv4',
   priority: 20,
   keywords: [],
-  gate: piiGate,
+  precheck: piiPrecheck,
   pattern: re(String.raw`(?<![0-9A-Za-z.])${OCTET}\.${OCTET}\.${OCTET}\.${OCTET}(?![0-9A-Za-z]|\.[0-9])`),
   validate: (ip) => ipv4Interesting(ip),
 };
@@ -88,11 +95,11 @@ export const ipv6: Detector = {
   type: 'ipv6',
   priority: 20,
   keywords: [],
-  gate: piiGate,
+  precheck: piiPrecheck,
   // Anchored on its first colon (a literal V8 finds fast); the leading hex group sits in a lookbehind.
   // Two colons up front (every IPv6 text form has them) keep hex words and `key:value` tags out.
   // The lookahead asks for what every valid form has past its first colon (`::` or `h:h:`): the
-  // gate looks for the same, so no match can fall outside the segments it points at.
+  // precheck looks for the same, so no match can fall outside the segments it points at.
   pattern: re(String.raw`:(?<=(?<![0-9A-Za-z:.])([0-9A-Fa-f]{0,4}):)(?=:|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{0,4}:)[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{0,35}(?![0-9A-Za-z:])`, 'gd'),
   leadingGroup: true,
   validate: (s) => s.includes(':') && ipv6Valid(s) && s !== '::1',
@@ -126,7 +133,7 @@ export const creditCard: Detector = {
   type: 'credit_card',
   priority: 40,
   keywords: [],
-  gate: piiGate,
+  precheck: piiPrecheck,
   // Bare runs of 15-16 digits, or the printed groupings (4-4-4-4[-3], 4-4-4-1..4, 4-6-4/5); not 19-digit ids.
   pattern: re(
     String.raw`(?<![0-9A-Za-z_.-])(?:[0-9]{15,16}|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,4}(?:[ -][0-9]{3})?|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5})(?![0-9A-Za-z_]|[.-][0-9])`,
@@ -142,7 +149,7 @@ export const iban: Detector = {
   type: 'iban',
   priority: 40,
   keywords: [],
-  gate: piiGate,
+  precheck: piiPrecheck,
   pattern: re(String.raw`(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])`),
   // `DE89… 1234`: the pattern may take a trailing group that is not part of the IBAN; try shorter cuts at spaces.
   validate: (candidate) => {
@@ -158,9 +165,9 @@ const SSN_CONTEXT = /ssn|social[ _-]?security|ss#/;
 export const usSsn: Detector = {
   type: 'us_ssn',
   priority: 40,
-  // Its validator demands the context (key name or nearby words): no keyword gate needed.
+  // Its validator demands the context (key name or nearby words): no keyword precheck needed.
   keywords: [],
-  gate: piiGate,
+  precheck: piiPrecheck,
   pattern: re(String.raw`(?<![0-9A-Za-z-])[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}(?![0-9A-Za-z]|-[0-9])`),
   validate: (candidate, ctx) => {
     if (!ssnValid(candidate)) return false;
@@ -174,7 +181,7 @@ export const phoneNumber: Detector = {
   type: 'phone_number',
   priority: 20,
   keywords: [],
-  gate: piiGate,
+  precheck: piiPrecheck,
   pattern: re(
     String.raw`(?<![0-9A-Za-z+.-])(?:\+[1-9][0-9 ().-]{6,20}[0-9]|(?:\([2-9][0-9]{2}\)[ ]?|[2-9][0-9]{2}[-. ])[2-9][0-9]{2}[-. ][0-9]{4})(?![0-9A-Za-z]|[.-][0-9])`,
   ),

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { EXT_AUTHZ_NAMESPACE } from '../../../src/envoy/metadata.js';
+import { EXT_AUTHZ_NAMESPACE } from '../../../src/envoy/contract.js';
 import { fromStruct, toStruct } from '../../../src/envoy/struct.js';
-import type { CheckResponse } from '../../../src/envoy/generated/envoy/service/auth/v3/CheckResponse.js';
+import type { CheckResponse } from '../../../proto/gen/envoy/service/auth/v3/CheckResponse.js';
 import { passThrough, phaseOf, setHeader, startRig, type AuthzAnswer } from '../../helpers/scripted-servers.js';
 
 // OkHttpResponse (external_auth.proto): headers added/overridden on the upstream request (`append`

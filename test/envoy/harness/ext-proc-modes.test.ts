@@ -1,7 +1,7 @@
 import t from 'tap';
 import { passThrough, phaseOf, startRig, type ProcPhase, type ProcReplies } from '../../helpers/scripted-servers.js';
-import type { ProcessingRequest__Output } from '../../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
-import type { ProcessingResponse } from '../../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingResponse.js';
+import type { ProcessingRequest__Output } from '../../../proto/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { ProcessingResponse } from '../../../proto/gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
 
 // processing_mode.proto: request and response headers are sent by default, bodies are NONE, trailers
 // SKIP; messages come in the order request_headers → request_body → response_headers → response_body.

@@ -1,6 +1,6 @@
 import t from 'tap';
 import { headersOf, passThrough, phaseOf, setHeader, startRig } from '../../helpers/scripted-servers.js';
-import type { ProcessingRequest__Output } from '../../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { ProcessingRequest__Output } from '../../../proto/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
 import type { ProcReplies } from '../../helpers/scripted-servers.js';
 
 // processing_mode.proto / processor_state.cc: a body mutation in a headers response needs

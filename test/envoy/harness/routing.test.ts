@@ -1,6 +1,6 @@
 import t from 'tap';
 import { CLUSTER_HEADER, passThrough, phaseOf, setHeader, startRig } from '../../helpers/scripted-servers.js';
-import type { ProcessingRequest__Output } from '../../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingRequest.js';
+import type { ProcessingRequest__Output } from '../../../proto/gen/envoy/service/ext_proc/v3/ProcessingRequest.js';
 import type { ProcReplies } from '../../helpers/scripted-servers.js';
 
 // route.proto cluster_header: the route takes its cluster from a request header; a name that matches

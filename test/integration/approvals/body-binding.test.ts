@@ -1,10 +1,9 @@
-import * as grpc from '@grpc/grpc-js';
 import t, { type Test } from 'tap';
-import { EXT_AUTHZ_NAMESPACE } from '../../../src/envoy/metadata.js';
+import { EXT_AUTHZ_NAMESPACE } from '../../../src/envoy/contract.js';
 import { envoyProtos } from '../../../src/envoy/protos.js';
-import type { ExternalProcessorClient } from '../../../src/envoy/generated/envoy/service/ext_proc/v3/ExternalProcessor.js';
-import type { ProcessingResponse__Output } from '../../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingResponse.js';
-import type { CheckResponse__Output } from '../../../src/envoy/generated/envoy/service/auth/v3/CheckResponse.js';
+import type { ExternalProcessorClient } from '../../../proto/gen/envoy/service/ext_proc/v3/ExternalProcessor.js';
+import type { ProcessingResponse__Output } from '../../../proto/gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
+import type { CheckResponse__Output } from '../../../proto/gen/envoy/service/auth/v3/CheckResponse.js';
 import { approvalConfig, approverCall } from '../../helpers/approvals.js';
 import { startPgStack, type PgStack } from '../../helpers/pg-stack.js';
 
@@ -21,7 +20,7 @@ async function approvedCheck(t: Test, s: PgStack, body: Buffer): Promise<CheckRe
   const headers = { authorization: await s.bearer('agent-1', ['agents']), 'content-type': 'text/plain', 'x-envoy-auth-partial-body': 'false' };
   const check = () => s.tg.check({ method: 'POST', path: '/api/v1/dashboard', headers, body });
   const first = await check();
-  t.equal(first.denied_response?.status?.code, 'Accepted', 'held, then 202 pending');
+  t.equal(first.denied_response?.status?.code, 'TooManyRequests', 'held, then 429 pending');
   const id = (JSON.parse(first.denied_response!.body!) as { approval_id: string }).approval_id;
   t.equal((await approverCall(s, `/api/approvals/${id}/approve`, 'bob', ['sre'], { method: 'POST', body: {} })).status, 200);
   const retry = await check();
@@ -32,7 +31,7 @@ async function approvedCheck(t: Test, s: PgStack, body: Buffer): Promise<CheckRe
 /** Envoy's ext_proc stream for that call: headers, then the buffered body (when asked for). */
 async function procStream(s: PgStack, allowed: CheckResponse__Output, body: Buffer): Promise<ProcessingResponse__Output[]> {
   const Ctor = envoyProtos().extProc.envoy.service.ext_proc.v3.ExternalProcessor;
-  const client = new Ctor(s.tg.gate.procAddress, grpc.credentials.createInsecure()) as ExternalProcessorClient;
+  const client = new Ctor(s.tg.gate.procAddress, s.tg.channel.credentials, s.tg.channel.options) as ExternalProcessorClient;
   try {
     const call = client.Process();
     const answers: ProcessingResponse__Output[] = [];

@@ -1,7 +1,7 @@
 import t from 'tap';
 import { approvalConfig, approverCall, createDashboard, DASHBOARD } from '../../helpers/approvals.js';
 import { startPgStack } from '../../helpers/pg-stack.js';
-import { startDevIssuer } from '../../../src/devgate/dev-issuer.js';
+import { startDevIssuer } from '../../../dev/dev-issuer.js';
 
 const DAYS = ['sun', 'mon', 'tue', 'wed', 'thu', 'fri', 'sat'] as const;
 
@@ -26,7 +26,7 @@ t.test('approvals: outside the rule time window a vote is refused → 403 approv
   const vote = await approverCall(s, `/api/approvals/${id}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
   t.equal(vote.status, 403);
   t.equal(vote.json.error?.code, 'approval_window_closed');
-  t.equal((await createDashboard(s)).status, 202, 'still pending');
+  t.equal((await createDashboard(s)).status, 429, 'still pending');
 });
 
 t.test('approvals admin API: unknown id → 404 approval_not_found; unknown status → 400 request_invalid; bad JSON → 400', async (t) => {
@@ -85,16 +85,18 @@ t.test('approvals: an approval is bound to the agent issuer too — the same `su
   t.teardown(() => other.close());
   const s = await startPgStack(t, (issuer) => {
     const config = approvalConfig(issuer, { hold: '200ms' });
-    return { ...config, identity: { issuers: [...config.identity.issuers, { issuer: other.issuer, audiences: ['keyward'], owner_claim: 'owner' }] } };
+    const scoped = { ...config, connections: config.connections.map((c) => ({ ...c, groups: [`${issuer}#agents`, `${other.issuer}#agents`] })) };
+    scoped.policy.rules[1]!.approval!.approvers = [`${issuer}#sre`];
+    return { ...scoped, identity: { issuers: [...config.identity.issuers, { issuer: other.issuer, audiences: ['keyward'], owner_claim: 'owner' }] } };
   });
   const first = await createDashboard(s);
-  t.equal(first.status, 202);
+  t.equal(first.status, 429);
   const approved = await approverCall(s, `/api/approvals/${String(first.json.approval_id)}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
   t.equal(approved.status, 200);
   const token = await other.mint({ subject: 'agent-1', groups: ['agents'], extra: { owner: 'owner-alice' } });
   const impostor = await fetch(`${s.door.url}/api/v1/dashboard`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: DASHBOARD });
   const json = (await impostor.json()) as { approval_id?: string };
-  t.equal(impostor.status, 202, 'the other issuer agent gets its own pending request');
+  t.equal(impostor.status, 429, 'the other issuer agent gets its own pending request');
   t.not(json.approval_id, first.json.approval_id);
   t.equal((await createDashboard(s)).status, 200, 'the approval is still there for the agent it was granted to');
   t.equal(s.datadog.received.filter((r) => r.path === '/api/v1/dashboard').length, 1, 'one dashboard reached Datadog');
@@ -105,10 +107,10 @@ t.test('approvals: bound to the path as sent — two targets that mask alike nee
   const headers = { authorization: await s.bearer('agent-1', ['agents']), 'content-type': 'application/json' };
   const call = (ip: string) => fetch(`${s.door.url}/api/v1/dashboard?note=${ip}`, { method: 'POST', headers, body: DASHBOARD }).then(async (r) => ({ status: r.status, json: (await r.json()) as { approval_id?: string } }));
   const first = await call('203.0.113.7');
-  t.equal(first.status, 202);
+  t.equal(first.status, 429);
   t.equal((await approverCall(s, `/api/approvals/${first.json.approval_id!}/approve`, 'bob', ['sre'], { method: 'POST', body: {} })).status, 200);
   const other = await call('198.51.100.9');
-  t.equal(other.status, 202, 'the other target waits for its own approval');
+  t.equal(other.status, 429, 'the other target waits for its own approval');
   t.not(other.json.approval_id, first.json.approval_id);
   t.equal((await call('203.0.113.7')).status, 200, 'the approved one passes');
   const shown = await approverCall(s, `/api/approvals/${other.json.approval_id!}`, 'bob', ['sre']);

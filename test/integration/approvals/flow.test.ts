@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { approvalConfig, approvalSteps, approverCall, createDashboard, DASHBOARD, waitForPending } from '../../helpers/approvals.js';
-import { startPgStack, type PgStack } from '../../helpers/pg-stack.js';
+import { auditRowOf, startPgStack, type PgStack } from '../../helpers/pg-stack.js';
 
 t.test('approvals: hold, then approve within the hold → the call proceeds, every step audited', async (t) => {
   const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '20s' }));
@@ -28,21 +28,21 @@ t.test('approvals: hold, then approve within the hold → the call proceeds, eve
   t.match(answer.rows, [{ agent: 'agent-1', path: '/api/v1/dashboard', approver: 'bob', masked_body: /agent dashboard/ }]);
 });
 
-t.test('approvals: not decided within the hold → 202 pending with Retry-After; the retry passes once approved', async (t) => {
+t.test('approvals: not decided within the hold → 429 pending with Retry-After; the retry passes once approved', async (t) => {
   const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '300ms' }));
   const first = await createDashboard(s);
-  t.equal(first.status, 202);
+  t.equal(first.status, 429);
   t.match(first.json, { status: 'pending', retry_after: 30, approval_id: /^[0-9a-f-]{36}$/, approve_url: /\/approvals#/ });
   t.equal(first.headers.get('retry-after'), '30');
   t.equal(first.json.error?.code, 'approval_pending');
-  t.same(await callRows(s, first.headers.get('x-keyward-request-id')), [{ approval_id: first.json.approval_id, reason_code: 'approval_pending' }], 'the held call row names its approval');
+  t.same([await auditRowOf(s, first.headers.get('x-keyward-request-id'), 'approval_id, reason_code')], [{ approval_id: first.json.approval_id, reason_code: 'approval_pending' }], 'the held call row names its approval');
   const again = await createDashboard(s);
   t.equal(again.json.approval_id, first.json.approval_id, 'the same call maps to the same approval');
   await approverCall(s, `/api/approvals/${String(first.json.approval_id)}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
   const retry = await createDashboard(s);
   t.equal(retry.status, 200);
   const used = await createDashboard(s);
-  t.equal(used.status, 202, 'an approval is used once: the next identical call needs a new one');
+  t.equal(used.status, 429, 'an approval is used once: the next identical call needs a new one');
   t.not(used.json.approval_id, first.json.approval_id);
 });
 
@@ -56,16 +56,21 @@ t.test('approvals: denied → 403 approval_denied with the approver reason', asy
   const res = await call;
   t.equal(res.status, 403);
   t.match(res.json.error, { code: 'approval_denied', reason: 'not during the freeze' });
-  t.same(await callRows(s, res.headers.get('x-keyward-request-id')), [{ approval_id: pending!.id, reason_code: 'approval_denied' }], 'the denied call row names the approval: who denied it is one join away');
+  t.same([await auditRowOf(s, res.headers.get('x-keyward-request-id'), 'approval_id, reason_code')], [{ approval_id: pending!.id, reason_code: 'approval_denied' }], 'the denied call row names the approval: who denied it is one join away');
   t.same(await approvalSteps(s, pending!.id), ['requested', 'denial']);
 });
 
-t.test('approvals: expired → 403 approval_expired', async (t) => {
-  // A 3 s TTL leaves a stalled machine room to answer the first call before it expires.
-  const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '200ms', ttl: '3s' }));
+t.test('approvals: expired → 403 approval_expired (time moved through the gate\'s clock, not slept)', async (t) => {
+  let skew = 0;
+  const clock = () => Date.now() + skew;
+  const s = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '200ms', ttl: '30s' }), undefined, { clock });
   const first = await createDashboard(s);
-  t.equal(first.status, 202);
-  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(String(first.json.expires_at)) - Date.now() + 200)));
+  t.equal(first.status, 429);
+  const left = Date.parse(String(first.json.expires_at)) - clock();
+  t.ok(left > 25_000 && left <= 30_000, 'expires_at is the TTL ahead on the gate\'s clock');
+  const early = await createDashboard(s);
+  t.equal(early.json.error?.code, 'approval_pending', 'before the TTL the approval is still open');
+  skew = left + 1_000;
   const late = await approverCall(s, `/api/approvals/${String(first.json.approval_id)}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
   t.equal(late.json.error?.code, 'approval_closed', 'an expired request cannot be approved');
   const res = await createDashboard(s);
@@ -84,7 +89,7 @@ t.test('approvals: self-approval (agent or its owner) and approvers outside the 
   t.equal((await approve('mallory', ['agents'])).json.error?.code, 'approval_forbidden');
   const anonymous = await fetch(`${s.tg.gate.adminUrl}/api/approvals/${id}/approve`, { method: 'POST' });
   t.equal(anonymous.status, 401);
-  t.equal((await createDashboard(s)).status, 202, 'still pending');
+  t.equal((await createDashboard(s)).status, 429, 'still pending');
 });
 
 t.test('approvals: min_approvals 2 needs two distinct approvers', async (t) => {
@@ -94,7 +99,7 @@ t.test('approvals: min_approvals 2 needs two distinct approvers', async (t) => {
   t.equal(one.json.status, 'pending');
   const twice = await approverCall(s, `/api/approvals/${id}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
   t.equal(twice.json.error?.code, 'approval_duplicate');
-  t.equal((await createDashboard(s)).status, 202);
+  t.equal((await createDashboard(s)).status, 429);
   const two = await approverCall(s, `/api/approvals/${id}/approve`, 'carol', ['sre'], { method: 'POST', body: {} });
   t.equal(two.json.status, 'approved');
   t.equal((await createDashboard(s)).status, 200);
@@ -105,7 +110,7 @@ t.test('approvals: a payload changed after approval needs a new approval', async
   const id = String((await createDashboard(s)).json.approval_id);
   await approverCall(s, `/api/approvals/${id}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
   const changed = await createDashboard(s, DASHBOARD.replace('hello', 'rm -rf /'));
-  t.equal(changed.status, 202);
+  t.equal(changed.status, 429);
   t.not(changed.json.approval_id, id);
   t.equal((await createDashboard(s)).status, 200, 'the approved payload still passes');
 });
@@ -116,17 +121,8 @@ t.test('approvals: concurrent retries consume an approval exactly once', async (
   await approverCall(s, `/api/approvals/${id}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
   const before = s.datadog.received.length;
   const results = await Promise.all(Array.from({ length: 6 }, () => createDashboard(s)));
-  t.same(results.map((r) => r.status).sort(), [200, 202, 202, 202, 202, 202]);
+  t.same(results.map((r) => r.status).sort(), [200, 429, 429, 429, 429, 429]);
   t.equal(s.datadog.received.length, before + 1, 'Datadog got the call once');
   t.same((await approvalSteps(s, id)).filter((x) => x === 'consumed'), ['consumed']);
 });
 
-/** A refusal's call row is written without making the agent wait for it: poll until it is there. */
-async function callRows(s: PgStack, requestId: string | null): Promise<Record<string, unknown>[]> {
-  const end = Date.now() + 10_000;
-  for (;;) {
-    const { rows } = await s.db.pool.query(`SELECT approval_id, reason_code FROM "${s.db.schema}".calls WHERE request_id = $1`, [requestId]);
-    if (rows.length > 0 || Date.now() > end) return rows;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}

@@ -8,8 +8,10 @@ import { startPgStack } from '../../helpers/pg-stack.js';
 
 t.test('approvals: a decision on replica A wakes the Check held on replica B (LISTEN/NOTIFY)', async (t) => {
   const db = await withTestDatabase(t, { poolSize: 12 });
-  const a = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '20s' }), db);
+  // Replicas share one config, so one trusted issuer: groups are scoped by issuer (issuer-scope.test.ts).
   const b = await startPgStack(t, (issuer) => approvalConfig(issuer, { hold: '20s' }), db);
+  const replicaA = await startPgStack(t, () => approvalConfig(b.issuer.issuer, { hold: '20s' }), db);
+  const a = { ...replicaA, issuer: b.issuer };
   const started = Date.now();
   const held = createDashboard(b); // the agent talks to replica B
   const [pending] = await waitForPending(a); // the approver sees it on replica A
@@ -58,7 +60,7 @@ t.test('approvals: webhook and Slack notifications, retried; a dead endpoint nev
     approvalConfig(issuer, { hold: '200ms' }, { approvals: { webhook_url: generic.url, slack_webhook_url: slack.url, notify_attempts: 4, public_url: 'https://keyward.example.com' } }),
   );
   const first = await createDashboard(s);
-  t.equal(first.status, 202);
+  t.equal(first.status, 429);
   t.match(first.json.approve_url, /^https:\/\/keyward\.example\.com\/approvals#/);
   await s.tg.gate.approvals!.notifier.idle();
   t.match(generic.bodies, [{ event: 'approval.requested', approval_id: first.json.approval_id, agent: 'agent-1', method: 'POST', path: '/api/v1/dashboard', approve_url: first.json.approve_url }]);
@@ -70,7 +72,7 @@ t.test('approvals: webhook and Slack notifications, retried; a dead endpoint nev
   s.tg.writeConfig({ ...approvalConfig(s.issuer.issuer, { hold: '200ms' }, { approvals: { webhook_url: 'http://127.0.0.1:1/x', notify_attempts: 2 } }), database: { schema: s.db.schema } });
   await until(() => countLines(s.tg.logs, 'configuration reloaded') > reloads);
   const other = await createDashboard(s, JSON.stringify({ title: 'second' }));
-  t.equal(other.status, 202);
+  t.equal(other.status, 429);
   await s.tg.gate.approvals!.notifier.idle();
   await approverCall(s, `/api/approvals/${String(other.json.approval_id)}/approve`, 'bob', ['sre'], { method: 'POST', body: {} });
   t.equal((await createDashboard(s, JSON.stringify({ title: 'second' }))).status, 200);

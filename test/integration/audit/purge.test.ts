@@ -61,3 +61,19 @@ t.test('audit purge: tampering after a purge is detected; so is a forged checkpo
   const forged = await verifyAudit(db.pool, { schema: db.schema, checkpointKey: KEY });
   t.match(forged.breaks, [{ table: 'chain_checkpoints', writer: 'w1', reason: 'checkpoint_hash_mismatch' }]);
 });
+
+t.test('audit purge: the API itself refuses without a checkpoint key (audit_checkpoint_key_required), and drops nothing', async (t) => {
+  const db = await withTestDatabase(t);
+  await seed(db);
+  const before = new Date('2025-03-01T00:00:00Z');
+  for (const checkpointKey of [undefined, '']) {
+    const options = { schema: db.schema, before, ...(checkpointKey === undefined ? {} : { checkpointKey }) } as Parameters<typeof purgeAudit>[1];
+    await t.rejects(purgeAudit(db.pool, options), { code: 'audit_checkpoint_key_required' }, `checkpointKey ${JSON.stringify(checkpointKey)}`);
+    await t.rejects(purgeAudit(db.pool, { ...options, dryRun: true }), { code: 'audit_checkpoint_key_required' }, 'a dry run too');
+  }
+  t.equal((await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.calls`)).rows[0].n, 6, 'every row is still there');
+  t.equal((await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.chain_checkpoints`)).rows[0].n, 0, 'no checkpoint written');
+  t.ok((await verifyAudit(db.pool, { schema: db.schema })).ok, 'the chains are whole');
+  // and nothing is left locked: a purge with the key goes through at once
+  t.equal((await purgeAudit(db.pool, { schema: db.schema, before, checkpointKey: KEY })).partitions.length, 6);
+});

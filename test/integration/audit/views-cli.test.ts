@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { createPostgresAuditSink } from '../../../src/audit/postgres-sink.js';
 import { showRequest } from '../../../src/audit/queries.js';
+import { verifyAudit } from '../../../src/audit/verify.js';
 import { maskingSection } from '../../../src/config/sections/masking.js';
 import { createMasker } from '../../../src/mask/index.js';
 import { CHILD_NODE_ARGS } from '../../helpers/child.js';
@@ -17,10 +18,11 @@ const CLI = new URL('./fixtures/cli.ts', import.meta.url).pathname;
 const DD_API_KEY = '0123456789abcdef0123456789abcdef';
 const DD_APP_KEY = 'fedcba9876543210fedcba9876543210fedcba98';
 // Secrets of the kind the masking corpus plants; the sink only ever receives their masked form.
+const CHAIN_KEY = 'views-cli-chain-key-0123456789abcdef0123';
 const PLANTED = [DD_API_KEY, DD_APP_KEY, 'AKIAIOSFODNN7EXAMPLE', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'xoxb-123456789012-abcdefghijkl', 'hunter2-is-my-password'];
 
 async function seed(db: TestDatabase) {
-  const sink = createPostgresAuditSink({ pool: db.pool, schema: db.schema, batchSize: 64, batchDelayMs: 1, commitDeadlineMs: 5000, writer: 'w1' });
+  const sink = createPostgresAuditSink({ pool: db.pool, schema: db.schema, batchSize: 64, batchDelayMs: 1, commitDeadlineMs: 5000, writer: 'w1', chainKey: { id: 'k1', key: CHAIN_KEY } });
   await Promise.all([
     sink.record(callEvent({ request_id: 'r-allow', time: new Date('2025-03-10T12:00:00Z') })),
     sink.record(payloadEvent({ request_id: 'r-allow', time: new Date('2025-03-10T12:00:00.010Z'), masked_body: '{"key":"[REDACTED:aws_access_key]","token":"[REDACTED:slack_token]"}', findings: [{ type: 'aws_access_key', count: 1, locations: ['$.key'] }, { type: 'slack_token', count: 2, locations: ['$.token', '$.t2'] }] })),
@@ -38,14 +40,14 @@ function configFile(db: TestDatabase): string {
   const path = join(dir, 'keyward.yaml');
   writeFileSync(
     path,
-    [`database:`, `  schema: ${db.schema}`, `connections:`, `  - name: prod`, `    site: datadoghq.com`, `    api_key: \${env:DD_API_KEY}`, `    app_key: \${env:DD_APP_KEY}`, `    groups: [sre]`, ''].join('\n'),
+    [`database:`, `  schema: ${db.schema}`, `audit:`, `  chain_key:`, `    id: k1`, `    key: \${env:CHAIN_KEY}`, `connections:`, `  - name: prod`, `    site: datadoghq.com`, `    api_key: \${env:DD_API_KEY}`, `    app_key: \${env:DD_APP_KEY}`, `    groups: [sre]`, ''].join('\n'),
   );
   return path;
 }
 
 const cli = (db: TestDatabase, config: string, ...args: string[]) =>
   run(process.execPath, [...CHILD_NODE_ARGS, CLI, ...args, '--config', config, '--database-url', db.url], {
-    env: { ...process.env, DD_API_KEY, DD_APP_KEY },
+    env: { ...process.env, DD_API_KEY, DD_APP_KEY, CHAIN_KEY },
     maxBuffer: 16 * 1024 * 1024,
   });
 
@@ -73,10 +75,22 @@ t.test('audit views: calls, refusals, findings per type, approvals, agent activi
   await more.record(callEvent({ request_id: 'r-held', subject: 'agent-b', path: '/api/v1/downtime', operation_class: 'config-change', decision: 'pending', reason_code: 'approval_pending', approval_id: 'apr-10', time: new Date('2025-03-11T09:00:00Z') }));
   await more.record(callEvent({ request_id: 'r-retry', path: '/api/v1/downtime', operation_class: 'config-change', decision: 'allow', approval_id: 'apr-9', time: new Date('2025-03-10T12:03:00Z') }));
   await more.close();
-  t.same(await q(`SELECT subject, calls::int, allowed::int, refused::int, with_approval::int FROM $S.audit_agent_activity ORDER BY subject`), [
-    { subject: 'agent-a', calls: 4, allowed: 3, refused: 1, with_approval: 2 },
-    { subject: 'agent-b', calls: 2, allowed: 1, refused: 1, with_approval: 0 },
-  ], 'a held call is refused, not "with approval"');
+  t.same(await q(`SELECT subject, calls::int, allowed::int, refused::int, held::int, with_approval::int FROM $S.audit_agent_activity ORDER BY subject`), [
+    { subject: 'agent-a', calls: 4, allowed: 3, refused: 1, held: 0, with_approval: 2 },
+    { subject: 'agent-b', calls: 2, allowed: 1, refused: 0, held: 1, with_approval: 0 },
+  ], 'a held call is counted apart: neither refused nor "with approval"');
+  t.same((await q(`SELECT request_id FROM $S.audit_refusals ORDER BY time`)).map((r) => r.request_id), ['r-deny'], 'a hold is not a refusal');
+  t.same(await q(`SELECT request_id, approval_id, reason_code FROM $S.audit_holds`), [{ request_id: 'r-held', approval_id: 'apr-10', reason_code: 'approval_pending' }]);
+
+  // A key the agent sent is a finding on the call row (fingerprint only), counted per agent.
+  const keys = createPostgresAuditSink({ pool: db.pool, schema: db.schema, batchSize: 8, batchDelayMs: 1, commitDeadlineMs: 5000, writer: 'w3' });
+  await keys.record(callEvent({ request_id: 'r-key', subject: 'agent-b', path: '/api/v1/monitor', operation_class: 'read', decision: 'allow', time: new Date('2025-03-11T10:00:00Z'), findings: [{ type: 'agent_supplied_key', count: 1, locations: ['header:dd-api-key fp=0123456789abcdef'] }] }));
+  await keys.close();
+  t.same(await q(`SELECT request_id, direction, finding_type, finding_count, locations FROM $S.audit_findings WHERE direction = 'call'`), [
+    { request_id: 'r-key', direction: 'call', finding_type: 'agent_supplied_key', finding_count: 1, locations: ['header:dd-api-key fp=0123456789abcdef'] },
+  ]);
+  t.same(await q(`SELECT subject, findings::int, with_agent_key::int FROM $S.audit_agent_activity WHERE subject = 'agent-b'`), [{ subject: 'agent-b', findings: 1, with_agent_key: 1 }]);
+  t.equal((await verifyAudit(db.pool, { schema: db.schema })).ok, true, 'rows with and without call findings verify');
   const shown = await showRequest(db.pool, db.schema, 'r-retry');
   t.same(shown.approvals.map((a) => [a.step, a.actor]), [['requested', null], ['granted', 'alice@example.com']], 'show names who approved, though the approval was opened by another request');
 });
@@ -117,7 +131,7 @@ t.test('audit CLI (spawned): search, show, replay, export, verify', async (t) =>
   outputs.push(findings.stdout);
   // East of UTC a calendar day must not come out as the previous day's 23:00Z.
   const activity = await run(process.execPath, [...CHILD_NODE_ARGS, CLI, 'audit', 'export', '--view', 'agent_activity', '--format', 'jsonl', '--config', config, '--database-url', db.url], {
-    env: { ...process.env, DD_API_KEY, DD_APP_KEY, TZ: 'Europe/Berlin' },
+    env: { ...process.env, DD_API_KEY, DD_APP_KEY, CHAIN_KEY, TZ: 'Europe/Berlin' },
   });
   t.same(activity.stdout.trim().split('\n').map((l) => (JSON.parse(l) as { day: string }).day), ['2025-03-10', '2025-03-11']);
 
@@ -147,7 +161,7 @@ t.test('audit store: no configured key or planted secret in any stored column or
   const sink = createPostgresAuditSink({ pool: db.pool, schema: db.schema, batchSize: 8, batchDelayMs: 1, commitDeadlineMs: 5000, writer: 'w-planted' });
   await sink.record(payloadEvent({ request_id: 'r-planted', masked_body: masked.text, findings: masked.findings.map((f) => ({ ...f, locations: [...f.locations] })) }));
   await sink.close();
-  const relations = ['calls', 'payloads', 'approval_events', 'chain_heads', 'chain_checkpoints', 'audit_calls', 'audit_refusals', 'audit_payloads', 'audit_findings', 'audit_approvals', 'audit_agent_activity'];
+  const relations = ['calls', 'payloads', 'approval_events', 'chain_heads', 'chain_checkpoints', 'audit_calls', 'audit_refusals', 'audit_holds', 'audit_payloads', 'audit_findings', 'audit_approvals', 'audit_agent_activity'];
   for (const rel of relations) {
     const { rows } = await db.pool.query(`SELECT count(*)::int AS total, count(*) FILTER (WHERE r::text ILIKE ANY ($1::text[]))::int AS hits FROM ${db.schema}.${rel} r`, [PLANTED.map((s) => `%${s}%`)]);
     t.equal(rows[0].hits, 0, `${rel}: zero hits in ${rows[0].total} rows`);

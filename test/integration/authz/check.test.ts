@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startDevIssuer, type DevIssuer } from '../../../src/devgate/dev-issuer.js';
+import { startDevIssuer, type DevIssuer } from '../../../dev/dev-issuer.js';
 import { fromStruct } from '../../../src/envoy/struct.js';
 import { KEYS, baseConfig, startTestGate, type TestGate } from '../../helpers/gate.js';
 
@@ -10,15 +10,18 @@ let tg: TestGate;
 t.before(async () => {
   issuer = await startDevIssuer();
   second = await startDevIssuer('127.0.0.1:0', 'keyward-eu');
-  const config = baseConfig([{ issuer: issuer.issuer }, { issuer: second.issuer, audiences: ['keyward-eu'], groups_claim: 'roles', subject_claim: 'agent_name' }], {
+  const config = baseConfig([{ issuer: issuer.issuer, name: 'corp' }, { issuer: second.issuer, name: 'eu', audiences: ['keyward-eu'], groups_claim: 'roles', subject_claim: 'agent_name' }], {
     rules: [
       { name: 'dry', match: { subject: 'canary-*' }, action: 'deny', dry_run: true },
       { name: 'telemetry', match: { class: 'telemetry-write' }, action: 'allow' },
       { name: 'reads', match: { class: 'read' }, action: 'allow' },
-      { name: 'changes', match: { class: 'config-change' }, action: 'require_approval', approval: { approvers: ['sre'] } },
+      { name: 'changes', match: { class: 'config-change' }, action: 'require_approval', approval: { approvers: ['corp#sre'] } },
       { name: 'no-destructive', match: { class: 'destructive' }, action: 'deny' },
     ],
   });
+  // Two issuers: every group names the issuer that asserts it.
+  (config.connections as { groups: string[] }[])[0]!.groups = ['corp#agents', 'corp#sre'];
+  (config.connections as { groups: string[] }[])[1]!.groups = ['eu#eu-agents', 'corp#sre'];
   tg = await startTestGate(config);
 });
 t.teardown(async () => {

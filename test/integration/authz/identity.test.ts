@@ -1,6 +1,6 @@
 import { generateKeyPair } from 'jose';
 import t, { type Test } from "tap";
-import { startDevIssuer, type DevIssuer } from '../../../src/devgate/dev-issuer.js';
+import { startDevIssuer, type DevIssuer } from '../../../dev/dev-issuer.js';
 import { baseConfig, startTestGate, type TestGate } from '../../helpers/gate.js';
 import { hmacWithPublicKey, unsignedToken } from '../../helpers/tokens.js';
 
@@ -11,12 +11,13 @@ let tg: TestGate;
 t.before(async () => {
   issuer = await startDevIssuer();
   other = await startDevIssuer(); // a real issuer the gate does not trust
-  tg = await startTestGate(
-    baseConfig([
-      { issuer: issuer.issuer, max_token_age: '1h', clock_skew: '5s', jwks_cooldown: '0s' },
-      { issuer: 'http://127.0.0.1:1/unreachable', jwks_timeout: '500ms' },
-    ]),
-  );
+  const config = baseConfig([
+    { issuer: issuer.issuer, name: 'main', max_token_age: '1h', clock_skew: '5s', jwks_cooldown: '0s' },
+    { issuer: 'http://127.0.0.1:1/unreachable', jwks_timeout: '500ms' },
+  ]);
+  // Two issuers: each group names the one that asserts it.
+  for (const c of config.connections as { groups: string[] }[]) c.groups = c.groups.map((g) => `main#${g}`);
+  tg = await startTestGate(config);
 });
 t.teardown(async () => {
   await tg.stop();

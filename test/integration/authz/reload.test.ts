@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import t from 'tap';
 import { until } from '../../helpers/wait.js';
-import { startDevIssuer } from '../../../src/devgate/dev-issuer.js';
+import { startDevIssuer } from '../../../dev/dev-issuer.js';
 import { fromStruct } from '../../../src/envoy/struct.js';
 import { startTestGate } from '../../helpers/gate.js';
 

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { startDevIssuer } from '../../../src/devgate/dev-issuer.js';
+import { startDevIssuer } from '../../../dev/dev-issuer.js';
 import { baseConfig, startTestGate } from '../../helpers/gate.js';
 
 t.test('shutdown: in-flight Checks finish, health turns NOT_SERVING, new calls are refused, stop resolves', async (t) => {

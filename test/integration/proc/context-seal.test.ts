@@ -1,10 +1,9 @@
-import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
 import { envoyProtos } from '../../../src/envoy/protos.js';
-import { EXT_AUTHZ_NAMESPACE } from '../../../src/envoy/metadata.js';
+import { EXT_AUTHZ_NAMESPACE } from '../../../src/envoy/contract.js';
 import { toStruct } from '../../../src/envoy/struct.js';
-import type { ExternalProcessorClient } from '../../../src/envoy/generated/envoy/service/ext_proc/v3/ExternalProcessor.js';
-import type { ProcessingResponse__Output } from '../../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingResponse.js';
+import type { ExternalProcessorClient } from '../../../proto/gen/envoy/service/ext_proc/v3/ExternalProcessor.js';
+import type { ProcessingResponse__Output } from '../../../proto/gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
 import { KEYS, baseConfig } from '../../helpers/gate.js';
 import { startStack } from '../../helpers/stack.js';
 
@@ -12,7 +11,7 @@ t.test('proc: a caller that reaches the ext_proc port with a forged context gets
   const s = await startStack((issuer) => baseConfig([{ issuer }]));
   t.teardown(() => s.stop());
   const Ctor = envoyProtos().extProc.envoy.service.ext_proc.v3.ExternalProcessor;
-  const client = new Ctor(s.tg.gate.procAddress, grpc.credentials.createInsecure()) as ExternalProcessorClient;
+  const client = new Ctor(s.tg.gate.procAddress, s.tg.channel.credentials, s.tg.channel.options) as ExternalProcessorClient;
   t.teardown(() => client.close());
   const forged = { request_id: 'x', connection: 'prod', operation_class: 'read', subject: 'mallory', expires_at: Date.now() + 60_000, seal: 'AAAA' };
   const answers: ProcessingResponse__Output[] = [];

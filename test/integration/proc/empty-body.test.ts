@@ -1,10 +1,9 @@
-import * as grpc from '@grpc/grpc-js';
 import t from 'tap';
-import { EXT_AUTHZ_NAMESPACE } from '../../../src/envoy/metadata.js';
+import { EXT_AUTHZ_NAMESPACE } from '../../../src/envoy/contract.js';
 import { envoyProtos } from '../../../src/envoy/protos.js';
 import { fromStruct } from '../../../src/envoy/struct.js';
-import type { ExternalProcessorClient } from '../../../src/envoy/generated/envoy/service/ext_proc/v3/ExternalProcessor.js';
-import type { ProcessingResponse__Output } from '../../../src/envoy/generated/envoy/service/ext_proc/v3/ProcessingResponse.js';
+import type { ExternalProcessorClient } from '../../../proto/gen/envoy/service/ext_proc/v3/ExternalProcessor.js';
+import type { ProcessingResponse__Output } from '../../../proto/gen/envoy/service/ext_proc/v3/ProcessingResponse.js';
 import { baseConfig } from '../../helpers/gate.js';
 import { startStack } from '../../helpers/stack.js';
 
@@ -18,7 +17,7 @@ t.test('proc: an empty buffered body (announced, zero bytes) continues without a
   const allowed = await s.tg.check({ method: 'POST', path: '/api/v2/series', headers: { authorization, 'content-type': 'application/json', 'content-encoding': 'zstd1' } });
   t.equal(allowed.status?.code, 0);
   const Ctor = envoyProtos().extProc.envoy.service.ext_proc.v3.ExternalProcessor;
-  const client = new Ctor(s.tg.gate.procAddress, grpc.credentials.createInsecure()) as ExternalProcessorClient;
+  const client = new Ctor(s.tg.gate.procAddress, s.tg.channel.credentials, s.tg.channel.options) as ExternalProcessorClient;
   t.teardown(() => client.close());
   const call = client.Process();
   const next = () => new Promise<ProcessingResponse__Output>((resolve) => call.once('data', resolve));

@@ -1,7 +1,7 @@
 import t from 'tap';
-import { CLUSTER_HEADER } from '../../../src/config/sites.js';
-import { startFrontDoor } from '../../../src/devgate/front-door.js';
-import { extAuthzDefaults, extProcDefaults } from '../../../src/devgate/options.js';
+import { CLUSTER_HEADER } from '../../../src/envoy/contract.js';
+import { startFrontDoor } from '../../../dev/front-door.js';
+import { extAuthzDefaults, extProcDefaults } from '../../../dev/options.js';
 import { KEYS, baseConfig } from '../../helpers/gate.js';
 import { fakeClusters, startStack, type Stack } from '../../helpers/stack.js';
 
@@ -47,8 +47,8 @@ t.test('responses: secrets in log search results are masked', async (t) => {
 t.test('proc: a mis-wired Envoy (no ext_authz metadata forwarded) fails closed with 403 context_missing', async (t) => {
   const door = await startFrontDoor({
     listen: '127.0.0.1:0',
-    extAuthz: { ...extAuthzDefaults(s.tg.gate.authzAddress), timeoutMs: 5000 },
-    extProc: { ...extProcDefaults(s.tg.gate.procAddress), messageTimeoutMs: 5000, allowModeOverride: true, forwardingNamespaces: [] },
+    extAuthz: { ...extAuthzDefaults(s.tg.gate.authzAddress), tls: s.tg.tls!, timeoutMs: 5000 },
+    extProc: { ...extProcDefaults(s.tg.gate.procAddress), tls: s.tg.tls!, messageTimeoutMs: 5000, allowModeOverride: true, forwardingNamespaces: [] },
     clusters: fakeClusters(s.datadog.url),
     clusterHeader: CLUSTER_HEADER,
   });

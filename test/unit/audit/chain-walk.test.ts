@@ -14,7 +14,7 @@ t.test('audit verify: an intact chain passes', async (t) => {
   for (const r of chain(5)) w.push(r.table, r.row);
   const report = w.finish(new Map([['w1', 5]]));
   t.ok(report.ok);
-  t.same(report.writers, [{ writer: 'w1', rows: 5, first_seq: 1, last_seq: 5, checkpoint_seq: null, ok: true }]);
+  t.same(report.writers, [{ writer: 'w1', rows: 5, skipped: 0, first_seq: 1, last_seq: 5, checkpoint_seq: null, ok: true }]);
 });
 
 t.test('audit verify: a changed column names the row (writer, seq, request id)', async (t) => {

@@ -21,9 +21,15 @@ t.test('config: an empty file gives the documented defaults', async (t) => {
   t.equal(c.listen.authz, '127.0.0.1:9001');
   t.equal(c.policy.default, 'deny');
   t.equal(c.masking.max_body_bytes, 5 * 1024 * 1024);
-  t.equal(c.identity.dev_issuer.enabled, false, 'the demo issuer is off unless enabled');
+  t.same(c.identity.issuers, [], 'no issuer is trusted unless configured');
   t.ok(Object.isFrozen(c.policy), 'frozen');
   t.match(c.version, /^[0-9a-f]{12}$/);
+});
+
+t.test('config: the product config has no dev issuer; a leftover identity.dev_issuer is refused with its line', async (t) => {
+  const issues = issuesOf('identity:\n  dev_issuer:\n    enabled: true\n');
+  t.equal(issues.length, 1);
+  t.match(issues[0], { path: 'identity', line: 2, message: /dev_issuer/ });
 });
 
 t.test('config: errors name the YAML path and line', async (t) => {
@@ -42,8 +48,9 @@ policy:
 `);
   t.match(issues, [
     { path: 'listen.authz', line: 2, message: /host:port/ },
+    { path: 'listen.authz', line: 2, message: /beyond loopback without TLS/ },
     { path: 'connections[0].site', line: 5, message: /expected one of/ },
-    { path: 'connections[0]', line: 4, message: /colour/ },
+    { path: 'connections[0]', line: 8, message: /unknown key `colour`/ },
     { path: 'policy.rules[0].approval.min_approvals', line: 12, message: /at least 1/ },
   ]);
 });
@@ -130,4 +137,19 @@ t.test('config: a value outside a closed list names the allowed values', async (
     { path: 'policy.rules[0].match.class', line: 5, message: /one of telemetry-write, read, config-change/ },
     { path: 'policy.rules[1].match.method', line: 6, message: /one of GET, HEAD, POST/ },
   ]);
+});
+
+t.test('config: approvals.slack errors carry their YAML line; the signing secret inline is a warning, by reference it is redacted', async (t) => {
+  const base = `identity:\n  issuers:\n    - { issuer: "https://idp.example", audiences: [keyward] }\nconnections:\n  - { name: prod, site: datadoghq.com, api_key: "${API}", groups: [agents] }\n`;
+  const shape = issuesOf(`${base}approvals:\n  slack:\n    signing_secret: short\n    users:\n      U0EVE: { issuer: "https://idp.example", subject: eve, groups: [] }\n`);
+  const at = (issues: typeof shape, path: string) => issues.find((i) => i.path === path);
+  t.match(at(shape, 'approvals.slack.signing_secret'), { line: 8, message: /at least 16 characters/ });
+  t.match(at(shape, 'approvals.slack.users.U0EVE.groups'), { line: 10 });
+  const refs = issuesOf(`${base}approvals:\n  slack:\n    signing_secret: "${'x'.repeat(20)}"\n    users:\n      bob: { issuer: "https://idp.example", subject: bob, groups: [sre] }\n      U0BOB: { issuer: "https://other.example", subject: bob, groups: [sre] }\n`);
+  t.match(at(refs, 'approvals.slack.users.bob'), { line: 10, message: /not a Slack user id/ });
+  t.match(at(refs, 'approvals.slack.users.U0BOB.issuer'), { line: 11, message: /not in identity\.issuers/ });
+  const good = parseConfig(`${base}approvals:\n  slack:\n    signing_secret: "\${env:SLACK_SECRET}"\n    users:\n      U0BOB: { issuer: "https://idp.example", subject: bob, groups: [sre] }\n`, 'k.yaml', { env: { SLACK_SECRET: 's'.repeat(32) } });
+  t.equal(good.approvals.slack?.users.U0BOB?.subject, 'bob');
+  t.ok(good.secrets.includes('s'.repeat(32)), 'the resolved secret is among the values logs redact');
+  t.equal(good.warnings.length, 1, 'only the inline api key warns');
 });

@@ -2,7 +2,7 @@ import t from 'tap';
 import { checkInputFromRequest, checkResponseFromOutcome } from '../../../src/envoy/authz-translate.js';
 import { headersFromMap, metadataFrom, responseFor } from '../../../src/envoy/proc-translate.js';
 import { fromStruct, toStruct } from '../../../src/envoy/struct.js';
-import type { CheckRequest__Output } from '../../../src/envoy/generated/envoy/service/auth/v3/CheckRequest.js';
+import type { CheckRequest__Output } from '../../../proto/gen/envoy/service/auth/v3/CheckRequest.js';
 
 t.test('envoy translation: Struct round trip keeps every JSON type', async (t) => {
   const data = { s: 'x', n: 1.5, b: true, z: null, l: ['a', 2, false], o: { deep: { er: 'y' } } };

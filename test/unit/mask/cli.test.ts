@@ -27,7 +27,7 @@ t.test('cli mask: a JSON file is masked to stdout, exit 0', async (t) => {
 });
 
 t.test('cli mask: gzip on stdin comes back gzip, findings on stderr as one JSON document', async (t) => {
-  const r = mask(['-', '--findings', '--content-type', 'application/json'], zlib.gzipSync(payload));
+  const r = mask(['-', '--findings', '--content-type', 'application/json', '--content-encoding', 'gzip'], zlib.gzipSync(payload));
   t.equal(r.status, 0);
   t.equal(zlib.gunzipSync(r.stdout).toString(), '{"message":"login by [REDACTED:email]","api_key":"[REDACTED:datadog_api_key]","n":9007199254740993}');
   const doc = JSON.parse(r.stderr) as { findings: { type: string; count: number; locations: string[] }[]; content_encoding: string };

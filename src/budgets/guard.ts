@@ -1,0 +1,162 @@
+import type { Logger } from 'pino';
+import type { FindingSummary } from '../audit/events.js';
+import type { KeywardConfig } from '../config/load.js';
+import { KeywardError, type RefusalExtras } from '../errors.js';
+import type { BodyCodec } from '../mask/codecs.js';
+import { allowedHeaders, exceededExtras, planChecks, rateLimitHeaders, standings, type Amounts, type WindowStanding } from './evaluate.js';
+import type { BudgetGauges } from './gauges.js';
+import { budgetKeys, hourOf, seriesKeyset } from './keys.js';
+import { budgetsFor, type BudgetCaller, type CompiledBudget } from './match.js';
+import { measurePayload, payloadKind, type SeriesRef } from './payload.js';
+import { dropSeries } from './series-drop.js';
+import { CounterStoreUnavailable, type CounterStore } from './store.js';
+import { SERIES_SLOT_MS, SERIES_TTL_MS } from './windows.js';
+
+export interface BudgetGuardDeps {
+  readonly store: CounterStore;
+  readonly log: Logger;
+  readonly gauges?: BudgetGauges;
+  readonly now?: () => number;
+}
+
+/** What the body phase hands on: a rewritten body (drop mode) and findings for the audit row. */
+export interface BodyVerdict {
+  /** Replacement wire bytes (re-encoded with the body's own encoding), or null to forward as received. */
+  readonly body: Buffer | null;
+  readonly findings: readonly FindingSummary[];
+}
+
+const UNCHANGED: BodyVerdict = Object.freeze({ body: null, findings: [] });
+
+/**
+ * Budgets as two hooks: one in the Check (requests, decided before the body) and one in ext_proc's
+ * request body phase (bytes, log events, metric points, events, distinct series). Each is one store
+ * round trip per decision. A refusal is a KeywardError the caller turns into its usual answer.
+ */
+export function createBudgetGuard(deps: BudgetGuardDeps) {
+  const now = deps.now ?? Date.now;
+  const { store } = deps;
+
+  /** Store failure → budget_unavailable, unless the config says fail open (then: uncounted, logged). */
+  async function orUnavailable<T>(config: KeywardConfig, run: () => Promise<T>, open: T): Promise<T> {
+    try {
+      return await run();
+    } catch (e) {
+      if (!(e instanceof CounterStoreUnavailable)) throw e;
+      if (config.budget_store.fail_open) {
+        deps.log.warn({ code: 'budget_unavailable', fail_open: true }, 'budget counters unavailable: call let through uncounted (fail_open)');
+        return open;
+      }
+      throw new KeywardError('budget_unavailable', 'counter store unreachable', { headers: { 'retry-after': '1' } });
+    }
+  }
+
+  /** Counts the call; returns the standing of every window it drew on (none when uncounted). */
+  async function consume(config: KeywardConfig, matched: readonly CompiledBudget[], caller: BudgetCaller, amounts: Amounts): Promise<WindowStanding[]> {
+    const at = now();
+    const planned = planChecks(matched, caller, amounts, config.budget_store.key_prefix, at);
+    if (planned.length === 0) return [];
+    const result = await orUnavailable(config, () => store.consume(planned.map((p) => p.check), at), null);
+    if (!result) return [];
+    const all: WindowStanding[] = [];
+    for (const b of matched) {
+      const mine = standings(planned.filter((p) => p.budget === b), result);
+      deps.gauges?.record(b.label(caller), mine);
+      all.push(...mine);
+    }
+    if (result.refused >= 0) throw new KeywardError('budget_exceeded', `budget ${planned[Math.floor(result.refused / 5)]!.budget.config.name}`, exceededExtras(planned, result));
+    return all;
+  }
+
+  return {
+    /** ext_authz: counts the call against every matching budget's request limits; the X-RateLimit headers of the tightest window, or {} when no budget counted it. */
+    async checkRequest(config: KeywardConfig, caller: BudgetCaller): Promise<Record<string, string>> {
+      if (config.budgets.length === 0) return {};
+      return allowedHeaders(await consume(config, budgetsFor(config.budgets, caller), caller, { requests: 1 }));
+    },
+
+    /** ext_proc request headers: whether the body must be buffered for a budget to weigh it. */
+    needsBody(config: KeywardConfig, caller: BudgetCaller, method: string, path: string): boolean {
+      if (config.budgets.length === 0) return false;
+      const kind = payloadKind(method, path);
+      return budgetsFor(config.budgets, caller).some(
+        (b) => (b.config.series !== undefined && kind === 'metrics') || b.config.limits.some((w) => w.request_bytes !== undefined || (kind !== 'other' && (w.log_events ?? w.metric_points ?? w.events) !== undefined)),
+      );
+    },
+
+    /** ext_proc request body: bytes, entries, points, events, then the series guard. */
+    async checkBody(config: KeywardConfig, caller: BudgetCaller, req: { method: string; path: string; contentType: string | undefined; encoding: string | undefined; raw: Buffer }, codec: BodyCodec): Promise<BodyVerdict> {
+      if (config.budgets.length === 0 || req.raw.length === 0) return UNCHANGED;
+      const matched = budgetsFor(config.budgets, caller);
+      if (matched.length === 0) return UNCHANGED;
+      const decoded = await codec.decode(req.raw, req.encoding);
+      const kind = payloadKind(req.method, req.path);
+      const measure = measurePayload(kind, decoded.body, req.contentType);
+      await consume(config, matched, caller, { request_bytes: decoded.body.length, log_events: measure.logEvents, metric_points: measure.metricPoints, events: measure.events });
+      if (measure.series === null || measure.series.length === 0) return UNCHANGED;
+      const dropped = new Set<number>();
+      const findings: FindingSummary[] = [];
+      for (const b of matched) {
+        if (!b.config.series) continue;
+        const refs = measure.series.filter((s) => !dropped.has(s.index));
+        const over = await guardSeries(config, b, caller, refs);
+        if (over.length === 0) continue;
+        for (const s of over) dropped.add(s.index);
+        findings.push({ type: 'series_dropped', count: over.length, locations: over.map((s) => `$.series[${s.index}]{metric=${s.metric}}`) });
+      }
+      if (dropped.size === 0) return UNCHANGED;
+      const text = dropSeries(decoded.body.toString('utf8'), dropped);
+      return { body: await codec.encode(Buffer.from(text, 'utf8'), decoded.codings), findings };
+    },
+  };
+
+  /** The series of one budget that go over it: refuse mode throws, drop mode returns them. */
+  async function guardSeries(config: KeywardConfig, budget: CompiledBudget, caller: BudgetCaller, refs: readonly SeriesRef[]): Promise<SeriesRef[]> {
+    const guard = budget.config.series!;
+    const at = now();
+    const scope = budget.scope(caller);
+    const keys = seriesKeyset(config.budget_store.key_prefix, budget.config.name, scope, at);
+    const result = await orUnavailable(config, () => store.series({ ...keys, scope, max: guard.max, mode: guard.mode, ttlMs: SERIES_TTL_MS, ids: refs.map((s) => s.id) }, at), null);
+    if (!result) return [];
+    const fresh = refs.filter((_, i) => result.verdicts[i] !== 0);
+    const over = refs.filter((_, i) => result.verdicts[i] === 2);
+    const counted = new Set(refs.filter((_, i) => result.verdicts[i] === 1).map((s) => s.id)).size;
+    deps.gauges?.recordSeries(budget.label(caller), budget.config.name, guard.max, over.length > 0 && guard.mode === 'refuse' ? result.before : result.before + counted);
+    if (fresh.length > 0) noteTop(config, budget.config.name, scope, fresh, at);
+    if (over.length === 0) return [];
+    if (guard.mode === 'drop') return over;
+    const metrics = [...new Set(over.map((s) => s.metric))].sort();
+    const resetSeconds = Math.max(1, Math.ceil((SERIES_SLOT_MS - (at % SERIES_SLOT_MS)) / 1000));
+    const extras: RefusalExtras = {
+      error: { budget: budget.config.name, limit: guard.max, metrics, new_series: new Set(over.map((s) => s.id)).size },
+      headers: rateLimitHeaders(budget.config.name, guard.max, Math.max(0, guard.max - result.before), resetSeconds, 3600),
+    };
+    throw new KeywardError('cardinality_exceeded', `budget ${budget.config.name}`, extras);
+  }
+
+  /** `budgets top` bookkeeping: new series per metric, distinct values per metric and tag key. Best effort, not awaited. */
+  function noteTop(config: KeywardConfig, budget: string, scope: string, fresh: readonly SeriesRef[], at: number): void {
+    const keys = budgetKeys(config.budget_store.key_prefix, budget);
+    const hour = hourOf(at);
+    const counts = new Map<string, number>();
+    const distinct = new Map<string, string[]>();
+    const seen = new Set<string>();
+    for (const s of fresh) {
+      if (seen.has(s.id)) continue;
+      seen.add(s.id);
+      counts.set(`m\u0000${s.metric}`, (counts.get(`m\u0000${s.metric}`) ?? 0) + 1);
+      for (const tag of s.tags) {
+        const i = tag.indexOf(':');
+        const field = `t\u0000${s.metric}\u0000${i < 0 ? tag : tag.slice(0, i)}`;
+        counts.set(field, counts.get(field) ?? 0);
+        const k = keys.topValues(scope, hour, field);
+        const list = distinct.get(k) ?? [];
+        list.push(i < 0 ? '' : tag.slice(i + 1));
+        distinct.set(k, list);
+      }
+    }
+    store.noteNewSeries(keys.top(scope, hour), counts, distinct, 2 * 3_600_000).catch(() => undefined);
+  }
+}
+
+export type BudgetGuard = ReturnType<typeof createBudgetGuard>;

@@ -1,0 +1,38 @@
+import { isKeywardError } from '../errors.js';
+import { createBodyCodec, type BodyCodec } from '../mask/codecs.js';
+import { createMasker } from '../mask/masker.js';
+import type { Masker } from '../mask/types.js';
+import { maskBody } from '../mask/body.js';
+import type { MaskTask, MaskTaskResult } from './task.js';
+
+/**
+ * A masking worker (piscina's task function): decode → mask → re-encode, exactly what the main
+ * thread does inline. A masker is compiled once per distinct options and kept: the config rarely
+ * changes, and compiling custom patterns per body would cost more than masking a small one.
+ */
+const engines = new Map<string, { masker: Masker; codec: BodyCodec }>();
+const MAX_ENGINES = 16;
+
+function engineFor(task: MaskTask): { masker: Masker; codec: BodyCodec } {
+  const key = JSON.stringify([task.options, task.limits]);
+  let engine = engines.get(key);
+  if (!engine) {
+    if (engines.size >= MAX_ENGINES) engines.clear();
+    engine = { masker: createMasker(task.options), codec: createBodyCodec(task.limits) };
+    engines.set(key, engine);
+  }
+  return engine;
+}
+
+export default async function maskInWorker(task: MaskTask): Promise<MaskTaskResult> {
+  const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
+  try {
+    const m = await maskBody(raw, task.contentType, task.encoding, { ...engineFor(task), literals: task.literals, route: task.route, auditHandles: task.auditHandles });
+    // An unchanged body is not sent back: the main thread still holds it.
+    return { ok: true, wire: m.changed ? m.wire : new Uint8Array(0), maskedText: m.maskedText, findings: m.findings, changed: m.changed, rawSha256: m.rawSha256, kind: m.kind, codings: m.codings };
+  } catch (e) {
+    // A refusal travels as its code; anything else is re-thrown so the pool fails the body closed.
+    if (isKeywardError(e)) return { ok: false, code: e.code };
+    throw e;
+  }
+}
