@@ -46,6 +46,19 @@ function countingSink(): AuditSink & { count: number } {
 }
 
 /**
+ * `BENCH_BUDGETS=redis|memory`: one budget over every bench call, two windows (per second and per day)
+ * set so high they never refuse, counted in Redis (REDIS_URL or 127.0.0.1:6379) or in this replica.
+ */
+function benchBudgets(): Record<string, unknown> {
+  const mode = process.env.BENCH_BUDGETS;
+  if (!mode) return {};
+  if (mode !== 'redis' && mode !== 'memory') throw new Error(`BENCH_BUDGETS is redis or memory, not ${mode}`);
+  const budgets = [{ name: 'bench-fleet', match: { groups: ['agents'] }, limits: [{ window: '1s', requests: 1e9 }, { window: '1d', requests: 1e12 }] }];
+  const store = mode === 'redis' ? { budget_store: { redis_url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', key_prefix: `keyward-bench-${process.pid}:` } } : {};
+  return { budgets, ...store };
+}
+
+/**
  * A full keyward replica as production runs it: config file, a JWKS issuer over HTTP (fetched once,
  * then cached by jose), decision log lines written to /dev/null, and audit rows group-committed to
  * Postgres (DATABASE_URL) in their own schema, or counted in memory.
@@ -65,6 +78,7 @@ export async function startBenchGate(audit: AuditMode): Promise<BenchGate> {
       ...(process.env.BENCH_MASK_THREADS ? { mask_pool: { threads: Number(process.env.BENCH_MASK_THREADS) } } : {}),
       identity: { issuers: [{ issuer: issuer.issuer, audiences: ['keyward'] }] },
       connections: [{ name: 'prod', site: 'datadoghq.com', api_key: '${env:BENCH_DD_API}', app_key: '${env:BENCH_DD_APP}', groups: ['agents'] }],
+      ...benchBudgets(),
       policy: {
         default: 'deny',
         rules: [

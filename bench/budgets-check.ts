@@ -1,0 +1,60 @@
+/**
+ * Check with budgets on vs off over real gRPC (issue 18's "Check with budgets on keeps ≥ 0.9 of its
+ * throughput"): the same keyward replica as `npm run bench` (RS256 token, policy, audit rows
+ * group-committed to Postgres when DATABASE_URL is set), started without budgets, with one budget
+ * counted in Redis, and with it counted in memory; h2load's closed-loop peak against each in turn,
+ * rounds interleaved, the ratio the median of per-round ratios.
+ *   npx tsx bench/budgets-check.ts [rounds=3] [seconds=3]
+ */
+import { forkServer } from './lib/child.js';
+import { CHECK_PATH, agentCheckRequest, encodeCheckRequest, grpcFrame } from './lib/frames.js';
+import { findH2load } from './lib/h2load.js';
+import { h2loadFor, type BenchSettings } from './lib/scenario.js';
+import { checkOnce } from './lib/verify.js';
+
+const rounds = Number(process.argv[2] ?? 3);
+const seconds = Number(process.argv[3] ?? 3);
+const settings: BenchSettings = { durationS: seconds, warmUpS: 1, peak: { clients: 2, streams: 32 }, paced: { clients: 4, totalRps: 1000 } };
+const variants = ['none', 'redis', 'memory'] as const;
+type Variant = (typeof variants)[number];
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+async function peakOf(variant: Variant): Promise<number> {
+  if (variant === 'none') delete process.env.BENCH_BUDGETS;
+  else process.env.BENCH_BUDGETS = variant;
+  const audit = process.env.DATABASE_URL ? 'postgres' : 'memory';
+  const gate = await forkServer('keyward', [audit]);
+  try {
+    const request = agentCheckRequest(gate.ready.token, 'GET', '/api/v1/validate');
+    const answer = await checkOnce(gate.ready.authz, request);
+    if (answer.status?.code !== 0) throw new Error(`the bench Check is refused with budgets=${variant}: ${answer.status?.message ?? 'no status'}`);
+    const run = await h2loadFor(settings, 'peak', `http://${gate.ready.authz}${CHECK_PATH}`, grpcFrame(encodeCheckRequest(request)));
+    if (run.failed > 0) throw new Error(`${run.failed} Checks failed with budgets=${variant}`);
+    return run.rps;
+  } finally {
+    await gate.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!findH2load()) process.exit(1);
+  const rps: Record<Variant, number[]> = { none: [], redis: [], memory: [] };
+  for (let r = 0; r < rounds; r++) {
+    for (const v of variants) {
+      rps[v].push(await peakOf(v));
+      process.stderr.write(`round ${r + 1}/${rounds} ${v}: ${Math.round(rps[v].at(-1)!)} Checks/s\n`);
+    }
+  }
+  const ratio = (v: Variant) => round3(median(rps[v].map((x, i) => x / rps.none[i]!)));
+  const table = {
+    audit: process.env.DATABASE_URL ? 'postgres' : 'memory',
+    medianRps: Object.fromEntries(variants.map((v) => [v, Math.round(median(rps[v]))])),
+    redisOverNone: ratio('redis'),
+    memoryOverNone: ratio('memory'),
+    target: '≥ 0.9',
+  };
+  process.stdout.write(`${JSON.stringify(table, null, 2)}\n`);
+}
+
+await main();
