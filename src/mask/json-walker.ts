@@ -83,8 +83,8 @@ function skipWs(src: string, i: number): number {
   return i;
 }
 
-/** Buffers larger than this (in entries) are not kept for reuse: a rare huge body must not pin its columns. */
-const ARENA_KEEP_MAX = 1 << 20;
+/** Buffers larger than this (in entries: 1 MiB) are not kept for reuse: a rare huge body must not pin its columns (a 64 KiB body takes ~40k). */
+const ARENA_KEEP_MAX = 1 << 18;
 
 /**
  * Column buffers reused from one masking call to the next, instead of a zeroed allocation per walk
