@@ -83,9 +83,40 @@ function skipWs(src: string, i: number): number {
   return i;
 }
 
+/** Buffers larger than this (in entries: 1 MiB) are not kept for reuse: a rare huge body must not pin its columns (a 64 KiB body takes ~40k). */
+const ARENA_KEEP_MAX = 1 << 18;
+
+/**
+ * Column buffers reused from one masking call to the next, instead of a zeroed allocation per walk
+ * (the walker writes every entry it hands out, so old contents never show). Buffers are handed out
+ * in order and all of them return on `reset()`: the owner calls it when no result of an earlier walk
+ * is in use any more (a masker at the start of each call; nested documents walk while their outer
+ * document's columns are still read, so each walk of one call gets buffers of its own).
+ */
+export class ColumnArena {
+  private readonly pool: Int32Array[] = [];
+  private next = 0;
+
+  reset(): void {
+    this.next = 0;
+  }
+
+  take(size: number): Int32Array {
+    if (size > ARENA_KEEP_MAX) return new Int32Array(size);
+    const have = this.pool[this.next];
+    if (have !== undefined && have.length >= size) {
+      this.next++;
+      return have.subarray(0, size);
+    }
+    const fresh = new Int32Array(Math.max(size, have?.length ?? 0));
+    this.pool[this.next++] = fresh;
+    return fresh.subarray(0, size);
+  }
+}
+
 /** `fields` views of `cap` entries over one backing buffer (one allocation instead of one per field), holding `old`'s first `keep` entries. */
-function columns(fields: number, cap: number, old?: readonly Int32Array[], keep = 0): Int32Array[] {
-  const buffer = new Int32Array(fields * cap);
+function columns(fields: number, cap: number, old?: readonly Int32Array[], keep = 0, arena?: ColumnArena): Int32Array[] {
+  const buffer = arena !== undefined ? arena.take(fields * cap) : new Int32Array(fields * cap);
   const out: Int32Array[] = [];
   for (let f = 0; f < fields; f++) {
     const col = buffer.subarray(f * cap, (f + 1) * cap);
@@ -103,7 +134,7 @@ function columns(fields: number, cap: number, old?: readonly Int32Array[], keep 
  * passed), so only the few bytes between strings are read one by one. One function, local state and
  * typed arrays: V8 keeps all of it in registers.
  */
-export function walkJson(src: string, maxDepth: number, multi = false, markKey?: (src: string, from: number, to: number) => boolean): JsonStrings {
+export function walkJson(src: string, maxDepth: number, multi = false, markKey?: (src: string, from: number, to: number) => boolean, arena?: ColumnArena): JsonStrings {
   // Raw control characters are invalid anywhere but as whitespace between tokens.
   const bad = badControl(src);
   if (bad >= 0) throw invalid(bad);
@@ -113,10 +144,10 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
   const n = src.length;
   // Sized for a typical body (a string per ~16 bytes), capped: a huge single string must not cost a huge zeroed buffer.
   let cap = 16 + Math.min(n >> 4, 8192);
-  let [start, end, flags, frame, slot] = columns(5, cap) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+  let [start, end, flags, frame, slot] = columns(5, cap, undefined, 0, arena) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
   let count = 0;
   let fcap = 16 + Math.min(n >> 6, 2048);
-  let [fKind, fParent, fSlot, fKeyTok] = columns(4, fcap) as [Int32Array, Int32Array, Int32Array, Int32Array];
+  let [fKind, fParent, fSlot, fKeyTok] = columns(4, fcap, undefined, 0, arena) as [Int32Array, Int32Array, Int32Array, Int32Array];
   let fcount = 0;
   // Enclosing containers (frame, slot) saved when a new one opens; the current one is in `fr` / `sl`.
   const savedFrame: number[] = [];
@@ -155,7 +186,7 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
       if ((lf !== -1 && lf < q) || (cr !== -1 && cr < q) || (tab !== -1 && tab < q)) throw invalid(i);
       if (count === cap) {
         cap *= 2;
-        [start, end, flags, frame, slot] = columns(5, cap, [start, end, flags, frame, slot], count) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
+        [start, end, flags, frame, slot] = columns(5, cap, [start, end, flags, frame, slot], count, arena) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
       }
       start[count] = i + 1;
       end[count] = q;
@@ -180,7 +211,7 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
       if (depth >= maxDepth) throw new KeywardError('body_too_deep', `deeper than ${maxDepth}`);
       if (fcount === fcap) {
         fcap *= 2;
-        [fKind, fParent, fSlot, fKeyTok] = columns(4, fcap, [fKind, fParent, fSlot, fKeyTok], fcount) as [Int32Array, Int32Array, Int32Array, Int32Array];
+        [fKind, fParent, fSlot, fKeyTok] = columns(4, fcap, [fKind, fParent, fSlot, fKeyTok], fcount, arena) as [Int32Array, Int32Array, Int32Array, Int32Array];
       }
       fKind[fcount] = c === 0x7b ? 0 : 1;
       fParent[fcount] = fr;

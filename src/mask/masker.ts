@@ -4,6 +4,7 @@ import { createFunctionalCatalogue, isFunctionalHandle, type FunctionalScope } f
 import { bodyKind, sniffKind } from './content-type.js';
 import { builtinDetectors, customDetector } from './detectors/index.js';
 import { parseAllowPath } from './paths.js';
+import { ColumnArena } from './json-walker.js';
 import { createPrefilter } from './prefilter.js';
 import { applySpans, createReplacer, mergeSpans, summarize, toRedactions, toSpans } from './redact.js';
 import { scanSegments } from './scan.js';
@@ -37,6 +38,10 @@ export function createMasker(config: MaskerOptions): Masker {
   const replace = createReplacer(config.style, config.hmac_key);
   const maxDepth = config.max_depth;
   const functional = createFunctionalCatalogue(config.functional_fields ?? NO_FUNCTIONAL_FIELDS);
+
+  // Every call below is synchronous and nothing it returns holds the walker's columns: each call
+  // starts by handing all of them back.
+  const arena = new ColumnArena();
 
   const keywordsIn = createPrefilter(detectors.flatMap((d) => d.keywords.map((keyword) => ({ keyword, ignoreCase: d.keywordsIgnoreCase === true }))));
 
@@ -73,7 +78,7 @@ export function createMasker(config: MaskerOptions): Masker {
   };
 
   const documentFor = (src: string, kind: 'json' | 'ndjson' | 'text'): ScannedBody =>
-    kind === 'text' ? scannedText(src) : scannedJson(src, maxDepth, kind === 'ndjson', allow);
+    kind === 'text' ? scannedText(src) : scannedJson(src, maxDepth, kind === 'ndjson', allow, arena);
 
   const maskString = (src: string, kind: 'json' | 'ndjson' | 'text', scope?: FunctionalScope): TextMaskResult => {
     const spans = spansOf(documentFor(src, kind), 0, kind === 'json' ? scope : undefined);
@@ -104,6 +109,7 @@ export function createMasker(config: MaskerOptions): Masker {
 
   return {
     maskBody(body: Buffer, contentType: string | undefined, route): MaskResult {
+      arena.reset();
       const src = body.toString('latin1');
       const kind = readKind(src, bodyKind(contentType));
       if (src.trim().length === 0) return { body, findings: [], changed: false, kind };
@@ -115,9 +121,9 @@ export function createMasker(config: MaskerOptions): Masker {
       const r = maskString(src, kind, route ? functional(route.method, route.path) : undefined);
       return { body: r.changed ? Buffer.from(r.text, 'latin1') : body, findings: r.findings, changed: r.changed, kind };
     },
-    maskText: (text) => maskString(text, 'text'),
-    maskJson: (text) => maskString(text, 'json'),
-    detect: (text, kind) => toRedactions(spansOf(documentFor(text, kind))),
+    maskText: (text) => (arena.reset(), maskString(text, 'text')),
+    maskJson: (text) => (arena.reset(), maskString(text, 'json')),
+    detect: (text, kind) => (arena.reset(), toRedactions(spansOf(documentFor(text, kind)))),
   };
 }
 

@@ -1,6 +1,6 @@
 import { fieldRuleFor, mayNameField, normalizeKey } from './fields.js';
 import { decodeJsonString, rawOffsets } from './json-string.js';
-import { ESCAPED, IS_KEY, keyTokenOf, walkJson, type JsonStrings } from './json-walker.js';
+import { ESCAPED, IS_KEY, keyTokenOf, walkJson, type ColumnArena, type JsonStrings } from './json-walker.js';
 import { formatPath, matchesAllowPath, parseAllowPath, tokenPath, type PathSegment } from './paths.js';
 import { floorIndex, lazyLower, type Candidate, type Scannable, type ScanView } from './scan.js';
 import type { FieldHit, Span } from './types.js';
@@ -58,8 +58,8 @@ const FIELD_PRIORITY: Record<string, number> = { gcp_service_account_key: 100, p
  * Strings without escapes are scanned where they lie in the raw text (no copy); a match counts only
  * when it lies inside one of them. Strings with escapes are decoded and scanned in a second view.
  */
-export function scannedJson(src: string, maxDepth: number, multi: boolean, allow: AllowPaths): ScannedBody {
-  const strings: JsonStrings = walkJson(src, maxDepth, multi, mayNameField);
+export function scannedJson(src: string, maxDepth: number, multi: boolean, allow: AllowPaths, arena?: ColumnArena): ScannedBody {
+  const strings: JsonStrings = walkJson(src, maxDepth, multi, mayNameField, arena);
   const { count, start, end, flags } = strings;
   const escapedTokens = strings.escaped;
   const decoded = new Map<number, string>();
@@ -188,7 +188,7 @@ export function scannedJson(src: string, maxDepth: number, multi: boolean, allow
       }
       // Pairs need a `value`-like member: one native search keeps the token loop off most bodies
       // (any escaped string may spell one, `"valu\u0065"`, so escapes always take the loop).
-      if (escapedTokens.length > 0 || PAIR_VALUE_NEEDLES.some((n) => src.includes(n))) for (const [value, rule] of namedPairs(strings, src, segText, keyName)) judge(rule, value);
+      if (escapedTokens.length > 0 || someStringEndsWith(strings, src, PAIR_VALUE_ENDINGS)) for (const [value, rule] of namedPairs(strings, src, segText, keyName)) judge(rule, value);
       return out;
     },
   };
@@ -198,8 +198,25 @@ export function scannedJson(src: string, maxDepth: number, multi: boolean, allow
 const PAIR_NAME_KEYS = new Set(['name', 'key', 'header', 'header_name', 'field', 'variable']);
 // `pattern`: the value of a Datadog synthetics config variable (`{name, type: 'text', pattern}`).
 const PAIR_VALUE_KEYS = new Set(['value', 'header_value', 'val', 'pattern']);
-/** Raw member names that normalise to a PAIR_VALUE_KEYS entry (`"value"`, `"headerValue"`, `"Value"`…) all hold one of these. */
-const PAIR_VALUE_NEEDLES = ['alue"', 'ALUE"', 'val"', 'Val"', 'VAL"', 'attern"', 'ATTERN"'];
+/** Raw member names that normalise to a PAIR_VALUE_KEYS entry (`"value"`, `"headerValue"`, `"Value"`…) all end with one of these. */
+const PAIR_VALUE_ENDINGS = ['alue', 'ALUE', 'val', 'Val', 'VAL', 'attern', 'ATTERN'];
+/** Their last characters, to skip most strings with one read. */
+const PAIR_VALUE_LAST = new Set(PAIR_VALUE_ENDINGS.map((e) => e.charCodeAt(e.length - 1)));
+
+/**
+ * Whether a string's raw content ends with one of `endings` (what a search for `ending"` in the raw
+ * text finds: in valid JSON such a quote closes a string). One read per string instead of one
+ * search of the whole body per ending, each stopping at every occurrence of a common first letter.
+ */
+function someStringEndsWith(strings: JsonStrings, src: string, endings: readonly string[]): boolean {
+  const { count, start, end } = strings;
+  for (let t = 0; t < count; t++) {
+    const e = end[t]!;
+    if (!PAIR_VALUE_LAST.has(src.charCodeAt(e - 1))) continue;
+    for (const ending of endings) if (e - start[t]! >= ending.length && src.startsWith(ending, e - ending.length)) return true;
+  }
+  return false;
+}
 /** How far (in string tokens) a pair's value may sit from its name: siblings of one small object. */
 const PAIR_REACH = 16;
 

@@ -124,6 +124,16 @@ t.test('masker: a name/value pair is judged by the name its sibling gives the va
   t.match(escaped.findings, [{ type: 'datadog_api_key' }]);
 });
 
+t.test('masker: a pair is found under every spelling of its value member, in a body without escapes', async (t) => {
+  // The pair loop runs only when some string ends like a value member: each spelling must open it.
+  for (const member of ['value', 'Value', 'VALUE', 'headerValue', 'header_value', 'val', 'Val', 'VAL', 'pattern', 'Pattern', 'PATTERN']) {
+    const src = JSON.stringify({ config: { variables: [{ name: 'DB_PASSWORD', type: 'text', [member]: 'correct horse battery' }] } });
+    t.notOk(src.includes('\\'), 'no escapes in the body');
+    const out = JSON.parse(masker.maskJson(src).text) as { config: { variables: Record<string, string>[] } };
+    t.equal(out.config.variables[0]![member], '[REDACTED:password]', member);
+  }
+});
+
 t.test('masker: Datadog key-management responses — the key under a bare "key" member is masked', async (t) => {
   const api = '3f9ab2c4d5e6f708192a3b4c5d6e7f80';
   const app = '3f9ab2c4d5e6f708192a3b4c5d6e7f8091a2b3c4';

@@ -54,3 +54,30 @@ t.test('prefilter: a keyword at the very end, a single-character one, and the fo
   t.same(found('akia'), [], 'a case-sensitive keyword is not folded');
   t.same(found(''), []);
 });
+
+// The search reads the lower-cased UTF-8 bytes two at a time: a keyword is found through its first
+// pair at an even offset and through its second pair at an odd one, so every keyword is tried at
+// each parity, at the very start and the very end, and next to multi-byte characters.
+t.test('prefilter: every keyword at every offset parity, at both ends, beside non-ASCII characters', async (t) => {
+  const keywords = [...new Set(specs.map((s) => s.keyword))];
+  for (const k of keywords) {
+    for (const pad of ['', 'a', 'ab', 'abc', 'é', '€', '\u{1f600}', 'é1']) {
+      for (const text of [`${pad}${k}`, `${k}${pad}`, `${pad}${k}${pad}`]) {
+        const got = found(text);
+        const want = [...reference(text)].sort();
+        if (JSON.stringify(got) !== JSON.stringify(want)) t.same(got, want, JSON.stringify(text));
+      }
+    }
+  }
+  t.pass(`${keywords.length} keywords`);
+});
+
+t.test('prefilter: characters beyond ASCII never stand in for ASCII ones', async (t) => {
+  // U+0161 and U+0170 end in the byte of `a` and `p`; full-width letters fold to nothing ASCII.
+  t.same(found('p\u0161ss'), []);
+  t.same(found('\u0170ass'), []);
+  t.same(found('\uff50\uff41\uff53\uff53'), []);
+  t.same(found('\u212aEY'), ['key'], 'KELVIN SIGN still reads as k');
+  t.same(found('AKIA'), ['akia'], 'a case-sensitive keyword as written');
+  t.same(found('aKIA AkIA'), [], 'and not in another spelling');
+});
