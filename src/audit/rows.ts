@@ -3,7 +3,7 @@
  * hash chain. The same column table drives the INSERT (sink), the read-back (verify) and the tests, so
  * what is hashed is exactly what is stored.
  */
-import { createHash } from 'node:crypto';
+import { hash as oneShotHash } from 'node:crypto';
 import type { ApprovalStepEvent, AuditEvent, CallEvent, FindingSummary, PayloadEvent } from './events.js';
 import { canonicalJson, storableJson, storableText, type JsonValue } from './canonical.js';
 import { rowMac, type ChainKey } from './chain-key.js';
@@ -202,7 +202,8 @@ export function canonicalRowContent(table: AuditTable, row: Row): string {
 export function rowHash(table: AuditTable, row: Row): string {
   const prev = row.prev_hash;
   if (typeof prev !== 'string') throw new TypeError('rowHash: prev_hash missing');
-  return createHash('sha256').update(prev).update(canonicalRowContent(table, row)).digest('hex');
+  // One-shot: the same bytes as update(prev).update(content), without a Hash object per row.
+  return oneShotHash('sha256', prev + canonicalRowContent(table, row), 'hex');
 }
 
 export interface ChainedRow {

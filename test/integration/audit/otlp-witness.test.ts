@@ -12,6 +12,7 @@ import { withTestDatabase } from '../../helpers/db.js';
 import { asDatabase } from '../../helpers/pg-stack.js';
 import { startStack } from '../../helpers/stack.js';
 import { datadogAgent, refusal, seriesPayload, until } from '../../e2e/agent.js';
+import { decodeOtlpLogs } from '../../helpers/otlp-decode.js';
 
 const CHAIN_KEY = { id: 'otlp-k1', key: 'otlp-witness-chain-key-0123456789abcdef' };
 
@@ -20,9 +21,10 @@ interface Received {
   body: string;
 }
 
-/** An OTLP/HTTP logs receiver decoding the OTLP JSON payload; `down()` makes it answer 503. */
+/** An OTLP/HTTP logs receiver decoding the OTLP payload (protobuf or JSON); `down()` makes it answer 503. */
 async function startReceiver() {
   const records: Received[] = [];
+  const contentTypes = new Set<string>();
   const raw: Buffer[] = [];
   let up = true;
   const server = http.createServer((req, res) => {
@@ -35,19 +37,8 @@ async function startReceiver() {
       }
       const body = Buffer.concat(chunks);
       raw.push(body);
-      const doc = JSON.parse(body.toString('utf8')) as { resourceLogs: { scopeLogs: { logRecords: { body: { stringValue: string }; attributes: { key: string; value: Record<string, unknown> }[] }[] }[] }[] };
-      for (const rl of doc.resourceLogs) {
-        for (const sl of rl.scopeLogs) {
-          for (const lr of sl.logRecords) {
-            const attributes: Received['attributes'] = {};
-            for (const a of lr.attributes) {
-              const v = a.value.stringValue ?? a.value.intValue ?? a.value.boolValue ?? a.value.doubleValue;
-              attributes[a.key] = typeof v === 'string' && a.value.intValue !== undefined ? Number(v) : (v as string | number | boolean);
-            }
-            records.push({ attributes, body: lr.body.stringValue });
-          }
-        }
-      }
+      contentTypes.add(String(req.headers['content-type']));
+      for (const lr of decodeOtlpLogs(req.headers['content-type'], body).records) records.push({ attributes: lr.attributes, body: String(lr.body) });
       res.writeHead(200, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -57,6 +48,7 @@ async function startReceiver() {
     url: `http://127.0.0.1:${port}/v1/logs`,
     records,
     raw,
+    contentTypes,
     down: () => (up = false),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
@@ -89,6 +81,7 @@ t.test('witness over OTLP: every audit row and every signed head reaches a real 
   await until(() => receiver.records.filter((r) => r.attributes['keyward.record'] === 'audit_row').length >= total);
   const rowRecords = receiver.records.filter((r) => r.attributes['keyward.record'] === 'audit_row');
   t.equal(rowRecords.length, total, 'every committed row arrived once');
+  t.same([...receiver.contentTypes], ['application/x-protobuf'], 'OTLP/HTTP binary protobuf, decoded with the opentelemetry-proto field numbers');
   t.same(new Set(rowRecords.filter((r) => r.attributes['keyward.audit.table'] === 'calls').map((r) => r.attributes['keyward.request_id'])), new Set(calls.map((c) => c.request_id)));
   const refusedRecord = rowRecords.find((r) => r.attributes['keyward.decision'] === 'deny')!;
   t.match(refusedRecord.attributes, {
@@ -113,7 +106,13 @@ t.test('witness over OTLP: every audit row and every signed head reaches a real 
   t.ok(report.ok && report.vouched, 'the exported heads are a witness verify accepts');
 
   const everything = Buffer.concat(receiver.raw).toString('utf8');
-  for (const secret of [KEYS.prodApi, KEYS.prodApp, CHAIN_KEY.key]) t.notOk(everything.includes(secret), `no ${secret.slice(0, 4)}… in the export`);
+  // Protobuf carries strings as raw UTF-8, so the raw bytes and the decoded strings are both searched.
+  const decoded = receiver.records.map((r) => `${r.body}\n${Object.entries(r.attributes).join('\n')}`).join('\n');
+  for (const secret of [KEYS.prodApi, KEYS.prodApp, CHAIN_KEY.key]) {
+    t.notOk(everything.includes(secret), `no ${secret.slice(0, 4)}… in the export`);
+    t.notOk(decoded.includes(secret), `no ${secret.slice(0, 4)}… in any decoded record`);
+  }
+  t.notOk(/Bearer |eyJ[A-Za-z0-9_-]{10,}\./.test(decoded), 'no token in any decoded record');
   t.notOk(/Bearer |eyJ[A-Za-z0-9_-]{10,}\./.test(everything), 'no token in the export');
   t.notOk(everything.includes('masked_body') || everything.includes('body_sha256') || everything.includes('"series"'), 'no body in the export');
 
