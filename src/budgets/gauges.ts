@@ -22,8 +22,9 @@ export function createBudgetGauges(registry: Registry): BudgetGauges {
     labelNames: ['budget', 'window', 'quantity', 'identity'] as const,
     registers: [registry],
   });
-  /** identity → label sets set for it; Map order is recency. */
-  const seen = new Map<string, Map<string, Record<'budget' | 'window' | 'quantity' | 'identity', string>>>();
+  type Labels = Record<'budget' | 'window' | 'quantity' | 'identity', string>;
+  /** identity → its label sets with their prom-client child (no label hashing per call); Map order is recency. */
+  const seen = new Map<string, Map<string, { labels: Labels; child: { set(value: number): void } }>>();
 
   function touch(identity: string) {
     let sets = seen.get(identity);
@@ -31,16 +32,22 @@ export function createBudgetGauges(registry: Registry): BudgetGauges {
     else sets = new Map();
     seen.set(identity, sets);
     while (seen.size > MAX_GAUGE_IDENTITIES) {
-      const [oldest, labels] = seen.entries().next().value as [string, Map<string, Record<'budget' | 'window' | 'quantity' | 'identity', string>>];
-      for (const l of labels.values()) remaining.remove(l);
+      const [oldest, evicted] = seen.entries().next().value as [string, Map<string, { labels: Labels }>];
+      for (const { labels } of evicted.values()) remaining.remove(labels);
       seen.delete(oldest);
     }
     return sets;
   }
   function set(identity: string, budget: string, window: string, quantity: string, ratio: number) {
-    const labels = { budget, window, quantity, identity };
-    touch(identity).set(`${budget}\0${window}\0${quantity}`, labels);
-    remaining.set(labels, Math.max(0, Math.min(1, ratio)));
+    const sets = touch(identity);
+    const key = `${budget}\0${window}\0${quantity}`;
+    let entry = sets.get(key);
+    if (!entry) {
+      const labels = { budget, window, quantity, identity };
+      entry = { labels, child: remaining.labels(labels) };
+      sets.set(key, entry);
+    }
+    entry.child.set(Math.max(0, Math.min(1, ratio)));
   }
   return {
     record(identity, standings) {
