@@ -5,6 +5,8 @@
  * counted in Redis, and with it counted in memory; h2load's closed-loop peak against each in turn,
  * rounds interleaved, the ratio the median of per-round ratios.
  *   npx tsx bench/budgets-check.ts [rounds=3] [seconds=3]
+ * BENCH_PROFILE_DIR=DIR writes a CPU profile of each load window (<variant>-<round>.cpuprofile);
+ * `npx tsx bench/lib/profile-summary.ts FILE` names what dominates.
  */
 import { forkServer } from './lib/child.js';
 import { CHECK_PATH, agentCheckRequest, encodeCheckRequest, grpcFrame } from './lib/frames.js';
@@ -20,16 +22,21 @@ type Variant = (typeof variants)[number];
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
+let profiled = 0;
+
 async function peakOf(variant: Variant): Promise<number> {
   if (variant === 'none') delete process.env.BENCH_BUDGETS;
   else process.env.BENCH_BUDGETS = variant;
   const audit = process.env.DATABASE_URL ? 'postgres' : 'memory';
-  const gate = await forkServer('keyward', [audit]);
+  const cpuProfDir = process.env.BENCH_PROFILE_DIR;
+  const gate = await forkServer('keyward', [audit], cpuProfDir ? { cpuProfDir } : {});
   try {
     const request = agentCheckRequest(gate.ready.token, 'GET', '/api/v1/validate');
     const answer = await checkOnce(gate.ready.authz, request);
     if (answer.status?.code !== 0) throw new Error(`the bench Check is refused with budgets=${variant}: ${answer.status?.message ?? 'no status'}`);
+    const stopProfile = gate.profile(`${variant}-${++profiled}`);
     const run = await h2loadFor(settings, 'peak', `http://${gate.ready.authz}${CHECK_PATH}`, grpcFrame(encodeCheckRequest(request)));
+    await stopProfile();
     if (run.failed > 0) throw new Error(`${run.failed} Checks failed with budgets=${variant}`);
     return run.rps;
   } finally {
