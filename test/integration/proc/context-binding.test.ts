@@ -95,6 +95,21 @@ t.test('context: key query parameters Envoy removed, and its sorted query, still
   t.equal(a.response, 'request_headers');
 });
 
+t.test('context: a query checked with ";" inside a value does not open the same query split by "&" (red team)', async (t) => {
+  // Envoy and Datadog split a query on "&" only: "?name=a;tags=b" is one parameter, "?name=a&tags=b" two.
+  const a = await process(await sealedContextFor('GET', '/api/v1/monitor?name=a;tags=b'), 'GET', '/api/v1/monitor?name=a&tags=b');
+  t.equal(codeOf(a), 'context_invalid');
+  t.notOk(leaks(a), 'no key');
+});
+
+t.test('context: paths that differ only in case or encoding do not open the checked call (red team)', async (t) => {
+  for (const path of ['/api/v1/Monitor', '/api/v1%2Fmonitor', '/api//v1/monitor', '/api/./v1/monitor', '/api/v1/monitor/']) {
+    const a = await process(await sealedContextFor('GET', '/api/v1/monitor'), 'GET', path);
+    t.equal(codeOf(a), 'context_invalid', path);
+    t.notOk(leaks(a), `${path}: no key`);
+  }
+});
+
 t.test('context: the seal lives seconds, not minutes', async (t) => {
   const ctx = await sealedContextFor('GET', '/api/v1/monitor');
   const inner = ctx.keyward as { expires_at: number };
