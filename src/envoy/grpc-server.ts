@@ -33,6 +33,7 @@ export async function startGrpcServer(address: string, services: readonly { defi
     'grpc.keepalive_permit_without_calls': 1,
     'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     'grpc.max_receive_message_length': 16 * 1024 * 1024,
+    ...(listen.interceptors ? { interceptors: listen.interceptors } : {}),
   });
   const health = new HealthImplementation({ '': 'SERVING', ...Object.fromEntries(services.map((s) => [s.name, 'SERVING' as const])) });
   health.addToServer(server);

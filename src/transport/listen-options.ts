@@ -6,4 +6,6 @@ export interface GrpcListenOptions {
   credentials?: grpc.ServerCredentials;
   /** File mode of a unix:// socket (e.g. 0o600). */
   socketMode?: number;
+  /** Run before every call's handler (the client certificate's names, under mTLS). */
+  interceptors?: grpc.ServerInterceptor[];
 }

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { ConfigError, type KeywardConfig } from '../config/load.js';
 import { transportOf, type ListenConfig } from '../config/sections/listen.js';
 import type { GrpcListenOptions } from './listen-options.js';
+import { clientNameInterceptor } from './client-names.js';
 import { createReloadableCredentials, type ReloadableCredentials } from './server-credentials.js';
 
 export interface GrpcTransport {
@@ -27,14 +28,22 @@ export function createGrpcTransport(config: KeywardConfig, addresses: { authz: s
   const reloadable: ReloadableCredentials | null = config.listen.tls ? createReloadableCredentials(config.listen.tls) : null;
   const watchers = reloadable ? watchFiles(TLS_FILES.map((k) => config.files[k]).filter((f): f is string => f !== undefined), onCertificateChange) : [];
   if (!config.listen.tls && config.listen.insecure_plaintext) log.warn({ code: 'config_warning', authz: addresses.authz, proc: addresses.proc }, 'gRPC ports serve plaintext (listen.insecure_plaintext): every caller that reaches them is trusted as Envoy');
+  let clientNames = config.listen.tls?.client_names;
+  const interceptorInstalled = clientNames !== undefined;
+  const interceptor = clientNameInterceptor(
+    () => clientNames,
+    (names, method) => log.warn({ code: 'client_certificate_not_allowed', method, certificate_names: names }, 'a caller with a certificate from listen.tls.client_ca but none of listen.tls.client_names was refused'),
+  );
   return {
-    listen: { ...(reloadable ? { credentials: reloadable.credentials } : {}), socketMode: Number.parseInt(config.listen.unix_socket_mode, 8) },
+    listen: { ...(reloadable ? { credentials: reloadable.credentials } : {}), ...(clientNames ? { interceptors: [interceptor] } : {}), socketMode: Number.parseInt(config.listen.unix_socket_mode, 8) },
     apply(next) {
       if (Boolean(next.listen.tls) !== Boolean(reloadable)) {
         log.warn({ code: 'config_warning' }, 'listen.tls was added or removed: the gRPC ports keep their transport until restart');
         return;
       }
       if (!reloadable || !next.listen.tls) return;
+      if (next.listen.tls.client_names && !interceptorInstalled) log.warn({ code: 'config_warning' }, 'listen.tls.client_names was added: it applies after a restart (a change of the list applies now)');
+      else clientNames = next.listen.tls.client_names;
       if (reloadable.update(next.listen.tls)) log.info({ config_version: next.version }, 'gRPC certificates in force for new connections');
       else log.error({ code: 'config_invalid', config_version: next.version }, 'new gRPC certificates refused (no TLS context); the previous ones stay');
     },

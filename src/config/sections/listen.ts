@@ -33,6 +33,12 @@ const tlsSection = z
      * It must be a DNS name in `cert`'s subjectAltName.
      */
     server_name: z.string().min(1).default('keyward'),
+    /**
+     * Names a caller's certificate must carry (a DNS or URI subjectAltName, e.g. `envoy` or
+     * `spiffe://cluster.local/ns/mesh/sa/envoy`); absent → any certificate `client_ca` signed.
+     * Set it when `client_ca` also signs certificates for other workloads. Applies on reload.
+     */
+    client_names: z.array(z.string().min(1)).min(1).optional(),
   })
   .strict()
   .superRefine((t, ctx) => {
