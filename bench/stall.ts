@@ -33,7 +33,6 @@ export async function runStallBench(settings: BenchSettings, keyward: ServerChil
   const check = grpcFrame(encodeCheckRequest(agentCheckRequest(keyward.ready.token, 'GET', '/api/v1/validate')));
   const url = `http://${keyward.ready.authz}${CHECK_PATH}`;
   const body = logsPayload(BODY_BYTES);
-  const messages = await bodyStreamMessages(keyward, body);
 
   const alone = await h2loadFor(settings, 'paced', url, check);
   let stop = false;
@@ -47,7 +46,8 @@ export async function runStallBench(settings: BenchSettings, keyward: ServerChil
   const sender = async () => {
     while (!stop) {
       try {
-        const answers = await processOnce(keyward.ready.proc!, messages, 60_000);
+        // A sealed context opens one stream (issue 13): each body gets its own Check, as through Envoy.
+        const answers = await processOnce(keyward.ready.proc!, await bodyStreamMessages(keyward, body), 60_000);
         if (answers[1]?.request_body?.response?.body_mutation) masked++;
         else fail(JSON.stringify(answers[1]?.immediate_response?.details ?? answers.map((a) => a.response)));
       } catch (e) {

@@ -25,7 +25,7 @@ export function checkOnce(address: string, request: CheckRequest): Promise<Check
 
 export function processOnce(address: string, messages: readonly ProcessingRequest[], deadlineMs = 10_000): Promise<ProcessingResponse__Output[]> {
   const Ctor = envoyProtos().extProc.envoy.service.ext_proc.v3.ExternalProcessor;
-  const client = new Ctor(address, grpc.credentials.createInsecure()) as ExternalProcessorClient;
+  const client = new Ctor(address, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 16 * 1024 * 1024 }) as ExternalProcessorClient;
   return new Promise<ProcessingResponse__Output[]>((resolve, reject) => {
     const answers: ProcessingResponse__Output[] = [];
     const call = client.Process({ deadline: Date.now() + deadlineMs });
