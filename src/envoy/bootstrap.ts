@@ -55,7 +55,7 @@ export const ROUTE_NAMES = { idempotent: 'datadog_idempotent', other: 'datadog',
 
 
 
-const GATE_FAILURE_BODY = localReplyBody();
+const LOCAL_REPLY_BODY_TEXT = localReplyBody();
 
 
 function durationSeconds(value: string, what: string): number {
@@ -234,7 +234,7 @@ function routeConfig(): Record<string, unknown> {
             // ext_proc did not choose a Datadog cluster: fail closed.
             name: ROUTE_NAMES.unrouted,
             match: { prefix: '/' },
-            direct_response: { status: LOCAL_REPLY_STATUS, body: { inline_string: GATE_FAILURE_BODY } },
+            direct_response: { status: LOCAL_REPLY_STATUS, body: { inline_string: LOCAL_REPLY_BODY_TEXT } },
             response_headers_to_add: [{ header: { key: 'content-type', value: 'application/json' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }],
           },
         ],

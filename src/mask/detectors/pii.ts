@@ -27,7 +27,7 @@ function idContext(ctx: MatchContext): boolean {
  * international phones start with `+` and a digit (found by indexOf: `+` is rare). Linear: bounded
  * repeats (R4), and a matched run is never rescanned.
  */
-const PII_GATE = /(?:^|[^0-9A-Za-z])([0-9](?![0-9]{16})[0-9 .()-]{5,4096}[0-9])|[A-Z]{2} ?[0-9]{2}|:(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
+const PII_PRECHECK = /(?:^|[^0-9A-Za-z])([0-9](?![0-9]{16})[0-9 .()-]{5,4096}[0-9])|[A-Z]{2} ?[0-9]{2}|:(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
 
 function numericRunMayHold(run: string): boolean {
   if (run.length >= 4096) return true;
@@ -44,9 +44,9 @@ function numericRunMayHold(run: string): boolean {
 
 export function piiPrecheck(text: string): number[] {
   const at: number[] = [];
-  PII_GATE.lastIndex = 0;
+  PII_PRECHECK.lastIndex = 0;
   let m: RegExpExecArray | null;
-  while ((m = PII_GATE.exec(text)) !== null) {
+  while ((m = PII_PRECHECK.exec(text)) !== null) {
     const run = m[1];
     if (run === undefined) at.push(m.index);
     else if (numericRunMayHold(run)) at.push(m.index + m[0].length - run.length);
