@@ -148,7 +148,9 @@ t.test('approvals page: a denial needs a reason and says so; history shows who d
   await page.locator('#notice').filter({ hasText: `Denied ${second!.id}` }).waitFor();
 
   await page.goto(`${s.tg.gate.adminUrl}/approvals#${first!.id}`);
-  await page.getByLabel('Reason').fill('looks fine');
+  // A hash change re-renders in place: type into the first approval's own reason field, not the
+  // denied one's that is still on screen for an instant.
+  await page.locator(`#reason[data-approval="${first!.id}"]`).fill('looks fine');
   await page.getByRole('button', { name: 'Approve' }).click();
   await page.locator('#notice').filter({ hasText: `Approved ${first!.id}` }).waitFor();
   await createDashboard(s, JSON.stringify({ title: 'first', layout_type: 'ordered', widgets: [] })); // consumes it
