@@ -1,11 +1,9 @@
-import { spawnSync } from 'node:child_process';
 import t from 'tap';
-import { CHILD_NODE_ARGS } from '../../helpers/child.js';
+import { maskCli } from './mask-cli.js';
 import { makeFakes, mulberry32 } from '../../fixtures/mask-spec/fakes.js';
 
 // `keyward mask --findings` names each type the breadth detectors add (one process, as an operator runs it).
 t.setTimeout(180_000);
-const runner = new URL('./run-mask-cli.ts', import.meta.url).pathname;
 const f = makeFakes(mulberry32(7));
 
 const lines: [string, string][] = [
@@ -40,7 +38,7 @@ const lines: [string, string][] = [
 
 t.test('cli mask --findings: each new type is named, and no value is printed', async (t) => {
   const body = lines.map(([, l]) => l).join('\n');
-  const r = spawnSync(process.execPath, [...CHILD_NODE_ARGS, runner, '-', '--findings', '--content-type', 'text/plain'], { input: Buffer.from(body) });
+  const r = maskCli(['-', '--findings', '--content-type', 'text/plain'], Buffer.from(body));
   t.equal(r.status, 0);
   const doc = JSON.parse(r.stderr.toString()) as { findings: { type: string; count: number }[] };
   const types = new Set(doc.findings.map((x) => x.type));

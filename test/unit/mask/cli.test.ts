@@ -1,18 +1,13 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import zlib from 'node:zlib';
 import t from 'tap';
-import { CHILD_NODE_ARGS } from '../../helpers/child.js';
+import { maskCli } from './mask-cli.js';
 
 // Through a real process, as an operator runs it.
 t.setTimeout(180_000); // each case starts a Node process; a busy machine is slow to.
-const runner = new URL('./run-mask-cli.ts', import.meta.url).pathname;
-function mask(args: string[], input?: Buffer, env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [...CHILD_NODE_ARGS, runner, ...args], { input, env: { ...process.env, ...env } });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr.toString() };
-}
+const mask = maskCli;
 
 const dir = mkdtempSync(join(tmpdir(), 'keyward-mask-'));
 const payload = '{"message":"login by bob@example.com","api_key":"0123456789abcdef0123456789abcdef","n":9007199254740993}';
