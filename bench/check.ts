@@ -24,8 +24,8 @@ export async function runCheckBench(settings: BenchSettings, floor: ServerChild,
   const body = grpcFrame(encodeCheckRequest(request));
   const urls = { floor: `http://${floor.ready.authz}${CHECK_PATH}`, keyward: `http://${keyward.ready.authz}${CHECK_PATH}` };
   const before = (await keyward.stats()).auditedCalls;
-  const peak = await compare('check', settings, 'peak', urls, body, keyward);
-  const paced = await compare('check', settings, 'paced', urls, body, keyward);
+  const peak = await compare('check', settings, 'peak', urls, body, { floor, keyward });
+  const paced = await compare('check', settings, 'paced', urls, body, { floor, keyward });
   const after = (await keyward.stats()).auditedCalls;
   return {
     request: 'GET /api/v1/validate, Bearer RS256 JWT, class read, rule allow',

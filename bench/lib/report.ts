@@ -10,6 +10,8 @@ export function comparisonRows(name: string, c: Comparison, targets: { ratio?: s
   return [
     [`${name} req/s`, String(c.floor.rps), String(c.keyward.rps), c.ratio.toFixed(2), targets.ratio ?? ''],
     [`${name} p50 / p99 ms`, ms(c.floor), ms(c.keyward), '', targets.latency ?? ''],
+    // The ratio is floor ÷ keyward CPU: the throughput share keyward would reach if both were CPU-bound.
+    [`${name} server CPU µs/req`, String(c.cpuUsPerRequest.floor), String(c.cpuUsPerRequest.keyward), (c.cpuUsPerRequest.floor / c.cpuUsPerRequest.keyward).toFixed(2), ''],
   ];
 }
 

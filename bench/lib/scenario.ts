@@ -16,6 +16,16 @@ export interface Comparison {
   keyward: H2loadResult;
   /** keyward req/s ÷ floor req/s. */
   ratio: number;
+  /** Server CPU (every thread) per answered request, µs: load-resistant, and blind to the load driver's own limits. */
+  cpuUsPerRequest: { floor: number; keyward: number };
+}
+
+/** Runs `load` while reading the server's CPU clock on both sides of it. */
+export async function withCpu<T extends { succeeded: number }>(server: ServerChild, load: () => Promise<T>): Promise<{ run: T; cpuUs: number }> {
+  const before = (await server.stats()).cpuMicros;
+  const run = await load();
+  const after = (await server.stats()).cpuMicros;
+  return { run, cpuUs: round((after - before) / Math.max(1, run.succeeded), 1) };
 }
 
 export type LoadKind = 'peak' | 'paced';
@@ -35,14 +45,21 @@ export async function compare(
   kind: LoadKind,
   urls: { floor: string; keyward: string },
   body: Buffer,
-  keyward: ServerChild,
+  servers: { floor: ServerChild; keyward: ServerChild },
   totalRps?: number,
 ): Promise<Comparison & { keywardPeakRssMb: number }> {
-  const floorRun = await h2loadFor(settings, kind, urls.floor, body, totalRps);
+  const { floor, keyward } = servers;
+  const floorRun = await withCpu(floor, () => h2loadFor(settings, kind, urls.floor, body, totalRps));
   const stopSampling = keyward.sampleRss(250);
   const stopProfile = keyward.profile(`${label}-${kind}`);
-  const keywardRun = await h2loadFor(settings, kind, urls.keyward, body, totalRps);
+  const keywardRun = await withCpu(keyward, () => h2loadFor(settings, kind, urls.keyward, body, totalRps));
   await stopProfile();
   const peak = stopSampling();
-  return { floor: floorRun, keyward: keywardRun, ratio: round(keywardRun.rps / floorRun.rps, 3), keywardPeakRssMb: round(peak / 2 ** 20, 1) };
+  return {
+    floor: floorRun.run,
+    keyward: keywardRun.run,
+    ratio: round(keywardRun.run.rps / floorRun.run.rps, 3),
+    cpuUsPerRequest: { floor: floorRun.cpuUs, keyward: keywardRun.cpuUs },
+    keywardPeakRssMb: round(peak / 2 ** 20, 1),
+  };
 }

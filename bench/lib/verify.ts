@@ -23,6 +23,19 @@ export function checkOnce(address: string, request: CheckRequest): Promise<Check
   );
 }
 
+/** One client for many Checks (fetching thousands of call contexts one connection each would be the figure). */
+export function checkClient(address: string): { check(request: CheckRequest): Promise<CheckResponse__Output>; close(): void } {
+  const Ctor = envoyProtos().auth.envoy.service.auth.v3.Authorization;
+  const client = new Ctor(address, grpc.credentials.createInsecure()) as AuthorizationClient;
+  return {
+    check: (request) =>
+      new Promise((resolve, reject) =>
+        client.Check(request, { deadline: Date.now() + 10_000 }, (err, res) => (err || !res ? reject(err ?? new Error('no CheckResponse')) : resolve(res))),
+      ),
+    close: () => client.close(),
+  };
+}
+
 export function processOnce(address: string, messages: readonly ProcessingRequest[], deadlineMs = 10_000): Promise<ProcessingResponse__Output[]> {
   const Ctor = envoyProtos().extProc.envoy.service.ext_proc.v3.ExternalProcessor;
   const client = new Ctor(address, grpc.credentials.createInsecure(), { "grpc.max_receive_message_length": 16 * 1024 * 1024 }) as ExternalProcessorClient;

@@ -10,6 +10,10 @@ import { startBenchGate, type AuditMode } from './keyward.js';
 import type { ChildMessage, ParentMessage } from './messages.js';
 
 const send = (m: ChildMessage) => process.send?.(m);
+const cpuMicros = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
 
 async function main(): Promise<void> {
   const kind = process.argv[2];
@@ -20,20 +24,20 @@ async function main(): Promise<void> {
     stop = async () => {
       await Promise.all([floor.authz.shutdown(1000), floor.proc.shutdown(1000)]);
     };
-    send({ type: 'ready', authz: floor.authz.address, proc: floor.proc.address, token: 'none', audit: 'none', readyMs: performance.now() });
+    send({ type: 'ready', authz: floor.authz.address, proc: floor.proc.address, token: 'none', agentTokens: [], audit: 'none', readyMs: performance.now() });
   } else if (kind === 'keyward') {
     const gate = await startBenchGate((process.argv[3] ?? 'postgres') as AuditMode);
     stop = gate.stop;
     audited = gate.auditedCalls;
-    send({ type: 'ready', authz: gate.authz, proc: gate.proc, token: gate.token, audit: gate.audit, readyMs: performance.now() });
+    send({ type: 'ready', authz: gate.authz, proc: gate.proc, token: gate.agentTokens[0]!, agentTokens: gate.agentTokens, audit: gate.audit, readyMs: performance.now() });
   } else {
     throw new Error(`unknown server kind ${String(kind)}`);
   }
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'stats') {
       audited().then(
-        (auditedCalls) => send({ type: 'stats', rssBytes: process.memoryUsage.rss(), auditedCalls }),
-        () => send({ type: 'stats', rssBytes: process.memoryUsage.rss(), auditedCalls: -1 }),
+        (auditedCalls) => send({ type: 'stats', rssBytes: process.memoryUsage.rss(), auditedCalls, cpuMicros: cpuMicros() }),
+        () => send({ type: 'stats', rssBytes: process.memoryUsage.rss(), auditedCalls: -1, cpuMicros: cpuMicros() }),
       );
     } else if (m.type === 'profile') {
       profile(m).catch((e: unknown) => send({ type: 'failed', message: `profiler: ${String(e)}` }));

@@ -11,12 +11,15 @@ export const BENCH_SCHEMA = 'keyward_bench';
 /** Format-valid, never real. */
 const FAKE_KEYS = { api: 'f1e2d3c4b5a60718293a4b5c6d7e8f90', app: 'e1d2c3b4a5f60718293a4b5c6d7e8f9012345678' };
 
+const BENCH_AGENTS = 8;
+
 export type AuditMode = 'postgres' | 'memory';
 
 export interface BenchGate {
   authz: string;
   proc: string | null;
-  token: string;
+  /** Distinct agents (subjects), so per-identity bounds see a fleet rather than one agent. */
+  agentTokens: string[];
   audit: AuditMode;
   auditedCalls(): Promise<number>;
   stop(): Promise<void>;
@@ -96,11 +99,11 @@ export async function startBenchGate(audit: AuditMode): Promise<BenchGate> {
     env: { ...process.env, BENCH_DD_API: FAKE_KEYS.api, BENCH_DD_APP: FAKE_KEYS.app },
     ...(memory ? { audit: memory } : {}),
   });
-  const token = await issuer.mint({ subject: 'bench-agent', groups: ['agents'], ttl: 3600 });
+  const agentTokens = await Promise.all(Array.from({ length: BENCH_AGENTS }, (_, i) => issuer.mint({ subject: i === 0 ? 'bench-agent' : `bench-agent-${i}`, groups: ['agents'], ttl: 3600 })));
   return {
     authz: gate.authzAddress,
     proc: gate.procAddress || null,
-    token,
+    agentTokens,
     audit,
     async auditedCalls() {
       if (memory) return memory.count;

@@ -1,7 +1,7 @@
 /** What a bench server child tells the runner over IPC. */
 export type ChildMessage =
-  | { type: 'ready'; authz: string; proc: string | null; token: string; audit: string; readyMs: number }
-  | { type: 'stats'; rssBytes: number; auditedCalls: number }
+  | { type: 'ready'; authz: string; proc: string | null; token: string; /** One token per bench agent (distinct subjects); `token` is the first. */ agentTokens: string[]; audit: string; readyMs: number }
+  | { type: 'stats'; rssBytes: number; auditedCalls: number; /** user + system CPU of the whole process (every thread), µs. */ cpuMicros: number }
   | { type: 'failed'; message: string }
   | { type: 'profiled'; file: string };
 
