@@ -20,12 +20,14 @@ export interface ServerChild {
 export interface ForkOptions {
   /** Write a V8 CPU profile of each load window on this child into this folder. */
   cpuProfDir?: string;
+  /** The compiled entry (bench/lib/compile.ts) to run without tsx; default: the sources through tsx. */
+  compiledEntry?: string;
 }
 
 export async function forkServer(kind: ServerKind, args: string[], options: ForkOptions = {}): Promise<ServerChild> {
   const started = performance.now();
-  const execArgv = ['--import', 'tsx'];
-  const child: ChildProcess = fork(ENTRY, [kind, ...args], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const execArgv = options.compiledEntry ? [] : ['--import', 'tsx'];
+  const child: ChildProcess = fork(options.compiledEntry ?? ENTRY, [kind, ...args], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const ready = await new Promise<Extract<ChildMessage, { type: 'ready' }>>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${kind} server exited (${code}) before ready`)));
     child.on('message', (m: ChildMessage) => {
