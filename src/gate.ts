@@ -3,7 +3,7 @@ import { connectionKeys } from './inject/keys.js';
 import { startAdminServer, type AdminHandler, type AdminServer } from './admin/server.js';
 import type { AuditSink } from './audit/events.js';
 import { auditSinkOptions } from './audit/sink-options.js';
-import { createPostgresAuditSink } from './audit/postgres-sink.js';
+import { createLanedAuditSink } from './audit/lanes.js';
 import { createAuthorizer, type ApprovalHold } from './authz/check.js';
 import { compileRuntime, type Runtime } from './config/compile.js';
 import type { KeywardConfig } from './config/load.js';
@@ -140,7 +140,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
   if (database && !options.database) undo.push(() => database.close());
   const audit =
     options.audit ??
-    createPostgresAuditSink({
+    createLanedAuditSink({
       ...auditSinkOptions(first.audit, database!.pool, first.database.schema, log, { onExportDrop: (n) => metrics.auditExportDropped.inc(n), serviceName: first.telemetry.service_name }),
       onBatch: (rows, seconds, ok) => {
         metrics.auditBatchSize.observe(rows);

@@ -33,20 +33,23 @@ export function signHead(key: ChainKey, head: ChainHead, time: Date, dropped: nu
 
 export function createWitness(options: WitnessOptions): CommitObserver & { publish(): void } {
   const now = options.now ?? (() => new Date());
-  let latest: ChainHead | null = null;
-  let published: number | null = null;
+  // One head per writer: a replica writes two chains (lanes.ts), each witnessed on its own.
+  const latest = new Map<string, ChainHead>();
+  const published = new Map<string, number>();
   let sinceHead = 0;
   let droppedReported = 0;
   const totalDropped = () => options.sinks.reduce((n, s) => n + s.dropped(), 0);
 
   const publish = () => {
-    if (!latest || latest.seq === published) return;
-    const total = totalDropped();
-    const head = signHead(options.key, latest, now(), total - droppedReported);
-    droppedReported = total;
-    published = latest.seq;
     sinceHead = 0;
-    for (const s of options.sinks) s.head(head);
+    for (const [writer, h] of latest) {
+      if (published.get(writer) === h.seq) continue;
+      const total = totalDropped();
+      const head = signHead(options.key, h, now(), total - droppedReported);
+      droppedReported = total;
+      published.set(writer, h.seq);
+      for (const s of options.sinks) s.head(head);
+    }
   };
   const timer = setInterval(publish, options.everyMs);
   timer.unref();
@@ -55,7 +58,8 @@ export function createWitness(options: WitnessOptions): CommitObserver & { publi
     publish,
     committed(rows, head) {
       for (const s of options.sinks) if (s.row) for (const r of rows) s.row(r);
-      if (!latest || head.seq > latest.seq) latest = head;
+      const known = latest.get(head.writer);
+      if (!known || head.seq > known.seq) latest.set(head.writer, head);
       sinceHead += rows.length;
       if (sinceHead >= options.everyRows) publish();
     },
