@@ -13,6 +13,9 @@ import { headersFromMap, headersMessage, metadataFrom, responseFor } from './pro
 import { PROC_SERVICE_NAME, type ProcPhase } from './contract.js';
 
 
+/** The decoded body is already a Buffer over this message's own bytes: a view, not another copy of up to max_body_bytes. */
+const bodyOf = (b: Uint8Array | undefined): Buffer => (b === undefined ? Buffer.alloc(0) : Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+
 const INTERNAL: PhaseAnswer = { kind: 'immediate', status: 500, headers: [['content-type', 'application/json']], body: errorBody('internal_error'), details: 'internal_error' };
 
 async function dispatch(p: StreamProcessor, phase: ProcPhase, req: ProcessingRequest__Output, metadata: ReturnType<typeof metadataFrom>): Promise<PhaseAnswer> {
@@ -22,9 +25,9 @@ async function dispatch(p: StreamProcessor, phase: ProcPhase, req: ProcessingReq
     case 'response_headers':
       return p.responseHeaders(headersMessage(req.response_headers?.headers, Boolean(req.response_headers?.end_of_stream), metadata));
     case 'request_body':
-      return p.requestBody({ body: Buffer.from(req.request_body?.body ?? Buffer.alloc(0)), endOfStream: Boolean(req.request_body?.end_of_stream) });
+      return p.requestBody({ body: bodyOf(req.request_body?.body), endOfStream: Boolean(req.request_body?.end_of_stream) });
     case 'response_body':
-      return p.responseBody({ body: Buffer.from(req.response_body?.body ?? Buffer.alloc(0)), endOfStream: Boolean(req.response_body?.end_of_stream) });
+      return p.responseBody({ body: bodyOf(req.response_body?.body), endOfStream: Boolean(req.response_body?.end_of_stream) });
     default:
       return { kind: 'continue' };
   }
