@@ -25,6 +25,9 @@ function cell(type: ColumnType, v: JsonValue | undefined): unknown {
   return v;
 }
 
+/** A JSON array of strings (and nulls) as text[], in its own order. */
+const longTextArray = (param: number): string => `ARRAY(SELECT e FROM json_array_elements_text($${param}::json) WITH ORDINALITY AS x(e, i) ORDER BY i)`;
+
 /** The unnest element type (text[] cells go through text: unnest would flatten a 2-D array). */
 const carrier = (type: ColumnType): string => (type === 'text[]' ? 'text' : type);
 
@@ -35,8 +38,8 @@ export function insertStatements(schema: string, rows: readonly ChainedRow[], fi
     const mine = rows.filter((r) => r.table === table);
     if (mine.length === 0) continue;
     const columns = TABLE_COLUMNS[table];
-    const values = columns.map(([name, type]) => mine.map(({ row }) => cell(type, row[name])));
-    const args = columns.map(([, type]) => `$${n++}::${carrier(type)}[]`).join(', ');
+    const values = columns.map(([name, type]) => (type === 'long_text' ? JSON.stringify(mine.map(({ row }) => row[name] ?? null)) : mine.map(({ row }) => cell(type, row[name]))));
+    const args = columns.map(([, type]) => (type === 'long_text' ? longTextArray(n++) : `$${n++}::${carrier(type)}[]`)).join(', ');
     const select = columns.map(([name, type]) => (type === 'text[]' ? `${quoteIdent(name)}::text[]` : quoteIdent(name))).join(', ');
     const cols = columns.map(([name]) => quoteIdent(name)).join(', ');
     out.push({

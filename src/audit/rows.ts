@@ -11,7 +11,12 @@ import { rowMac, type ChainKey } from './chain-key.js';
 export type { ApprovalStepEvent } from './events.js';
 
 export type AuditTable = 'calls' | 'payloads' | 'approval_events';
-export type ColumnType = 'text' | 'text[]' | 'timestamptz' | 'int8' | 'int4' | 'float8' | 'jsonb';
+/**
+ * `long_text` is text as Postgres stores it, sent differently: a body of up to max_body_bytes travels
+ * in one JSON array per batch (escaped natively by JSON.stringify) rather than inside a text[]
+ * literal that node-postgres escapes in JavaScript, character by character, on the event loop.
+ */
+export type ColumnType = 'text' | 'long_text' | 'text[]' | 'timestamptz' | 'int8' | 'int4' | 'float8' | 'jsonb';
 export type Row = Readonly<Record<string, JsonValue>>;
 
 /** The chain columns every audit table starts with. `hash` is computed, never part of the content. */
@@ -57,7 +62,7 @@ export const TABLE_COLUMNS: Readonly<Record<AuditTable, readonly (readonly [stri
     ['content_type', 'text'],
     ['content_encoding', 'text'],
     ['body_sha256', 'text'],
-    ['masked_body', 'text'],
+    ['masked_body', 'long_text'],
     ['findings', 'jsonb'],
     ['upstream_status', 'int4'],
     ['reason_code', 'text'],

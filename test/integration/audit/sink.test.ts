@@ -98,3 +98,25 @@ t.test('audit verify: a deleted tail row is detected through the chain head', as
   const report = await verifyAudit(db.pool, { schema: db.schema });
   t.same(report.breaks, [{ writer: 'w1', seq: 3, request_id: null, table: 'chain_heads', reason: 'rows_missing_at_end' }]);
 });
+
+t.test('audit sink: masked bodies travel as JSON and are stored byte for byte, nulls and hostile text included', async (t) => {
+  const db = await withTestDatabase(t);
+  const sink = sinkFor(db);
+  const bodies = [
+    '{"a":"q\\"uote","b":"back\\\\slash","c":"{x,y}","d":"NULL"}',
+    'line one\nline two\t"tab" \\ ] [ , } {',
+    'é ✓ 𝄞 \u2028 — "',
+    null,
+    '',
+    'NULL',
+    'x'.repeat(300_000),
+  ];
+  await Promise.all(bodies.map((b, i) => sink.record(payloadEvent({ request_id: `b${i}`, masked_body: b }))));
+  await sink.close();
+  const { rows } = await db.pool.query(`SELECT request_id, masked_body FROM ${db.schema}.payloads ORDER BY seq`);
+  t.same(
+    rows.map((r) => [r.request_id, r.masked_body]),
+    bodies.map((b, i) => [`b${i}`, b]),
+  );
+  t.ok((await verifyAudit(db.pool, { schema: db.schema })).ok, 'the stored bodies hash as they were chained');
+});

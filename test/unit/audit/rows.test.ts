@@ -1,6 +1,6 @@
 import t from 'tap';
 import { canonicalJson, storableText } from '../../../src/audit/canonical.js';
-import { canonicalRowContent, chainRows, eventFields, GENESIS_HASH, rowFromDatabase, rowHash, tableOf, type ChainHead } from '../../../src/audit/rows.js';
+import { canonicalRowContent, chainRows, eventFields, GENESIS_HASH, rowFromDatabase, rowHash, TABLE_COLUMNS, tableOf, type ChainHead } from '../../../src/audit/rows.js';
 import { insertStatements, textArrayLiteral } from '../../../src/audit/insert-sql.js';
 import { callEvent, payloadEvent, approvalEvent } from '../../integration/audit/fixtures/events.js';
 
@@ -81,4 +81,8 @@ t.test('audit insert SQL: one INSERT per table, one array parameter per column',
   t.equal((st[0]!.values[0] as unknown[]).length, 5000);
   t.match(st[0]!.text, /^INSERT INTO "kw"\."calls" \("recorded_at", .* FROM unnest\(\$1::timestamptz\[\], /);
   t.equal(textArrayLiteral(['a', 'b"c', 'd\\e', '']), '{"a","b\\"c","d\\\\e",""}');
+  const bodyColumn = st[1]!.values[TABLE_COLUMNS.payloads.findIndex(([name]) => name === 'masked_body')];
+  t.type(bodyColumn, 'string', 'masked bodies travel as one JSON text, not an escaped array literal');
+  t.same(JSON.parse(bodyColumn as string).length, (st[1]!.values[0] as unknown[]).length);
+  t.match(st[1]!.text, /ARRAY\(SELECT e FROM json_array_elements_text\(\$\d+::json\) WITH ORDINALITY/);
 });
