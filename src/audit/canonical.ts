@@ -42,6 +42,11 @@ export function storableText(s: string): string {
 
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
+/** The UTF-8 bytes of a body's canonical JSON string (what the row hash covers and Postgres stores). */
+export function bodyJsonBytes(masked: string): Buffer {
+  return Buffer.from(JSON.stringify(storableText(masked)), 'utf8');
+}
+
 /** storableText applied to every string (keys included) of a JSON value. */
 export function storableJson(value: JsonValue): JsonValue {
   if (typeof value === 'string') return storableText(value);

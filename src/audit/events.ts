@@ -50,6 +50,11 @@ export interface PayloadEvent {
   readonly body_sha256: string;
   /** The masked, decoded body; null when the body was refused and not stored. */
   readonly masked_body: string | null;
+  /**
+   * masked_body as it is hashed and stored, already encoded (bodyJsonBytes), when a masking worker
+   * prepared it: the main thread then neither escapes nor UTF-8-encodes a body of several MiB.
+   */
+  readonly masked_body_json?: Uint8Array | undefined;
   readonly findings: readonly FindingSummary[];
   readonly upstream_status: number | null;
   /** Code from src/errors.ts when the body was refused. */

@@ -4,7 +4,7 @@
  * there is no parameter limit to split around. text[] and jsonb cells travel as text and are cast back.
  */
 import { quoteIdent } from '../db/sql.js';
-import { AUDIT_TABLES, TABLE_COLUMNS, type AuditTable, type ChainHead, type ChainedRow, type ColumnType } from './rows.js';
+import { AUDIT_TABLES, encodedOf, TABLE_COLUMNS, type AuditTable, type ChainHead, type ChainedRow, type ColumnType } from './rows.js';
 import type { JsonValue } from './canonical.js';
 
 export interface InsertStatement {
@@ -25,6 +25,23 @@ function cell(type: ColumnType, v: JsonValue | undefined): unknown {
   return v;
 }
 
+/**
+ * A long_text column's values as one JSON array: text when none came pre-encoded, else bytes (sent in
+ * binary format, which for json is its text) with each pre-encoded value copied in as it is.
+ */
+function longTextValue(rows: readonly ChainedRow[], name: string): string | Buffer {
+  if (!rows.some(({ row }) => encodedOf(row)?.[name])) return JSON.stringify(rows.map(({ row }) => row[name] ?? null));
+  const parts: Uint8Array[] = [];
+  rows.forEach(({ row }, i) => {
+    parts.push(i === 0 ? OPEN : COMMA);
+    const v = row[name];
+    parts.push(v === null || v === undefined ? NULL : (encodedOf(row)?.[name] ?? Buffer.from(JSON.stringify(v))));
+  });
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
+}
+const [OPEN, COMMA, CLOSE, NULL] = ['[', ',', ']', 'null'].map((s) => Buffer.from(s)) as [Buffer, Buffer, Buffer, Buffer];
+
 /** A JSON array of strings (and nulls) as text[], in its own order. */
 const longTextArray = (param: number): string => `ARRAY(SELECT e FROM json_array_elements_text($${param}::json) WITH ORDINALITY AS x(e, i) ORDER BY i)`;
 
@@ -38,7 +55,7 @@ export function insertStatements(schema: string, rows: readonly ChainedRow[], fi
     const mine = rows.filter((r) => r.table === table);
     if (mine.length === 0) continue;
     const columns = TABLE_COLUMNS[table];
-    const values = columns.map(([name, type]) => (type === 'long_text' ? JSON.stringify(mine.map(({ row }) => row[name] ?? null)) : mine.map(({ row }) => cell(type, row[name]))));
+    const values = columns.map(([name, type]) => (type === 'long_text' ? longTextValue(mine, name) : mine.map(({ row }) => cell(type, row[name]))));
     const args = columns.map(([, type]) => (type === 'long_text' ? longTextArray(n++) : `$${n++}::${carrier(type)}[]`)).join(', ');
     const select = columns.map(([name, type]) => (type === 'text[]' ? `${quoteIdent(name)}::text[]` : quoteIdent(name))).join(', ');
     const cols = columns.map(([name]) => quoteIdent(name)).join(', ');

@@ -3,7 +3,7 @@
  * hash chain. The same column table drives the INSERT (sink), the read-back (verify) and the tests, so
  * what is hashed is exactly what is stored.
  */
-import { hash as oneShotHash } from 'node:crypto';
+import { createHash, hash as oneShotHash } from 'node:crypto';
 import type { ApprovalStepEvent, AuditEvent, CallEvent, FindingSummary, PayloadEvent } from './events.js';
 import { canonicalJson, storableJson, storableText, type JsonValue } from './canonical.js';
 import { rowMac, type ChainKey } from './chain-key.js';
@@ -136,9 +136,20 @@ function findingsJson(findings: readonly FindingSummary[]): JsonValue {
   return storableJson(findings.map((f) => ({ type: f.type, count: finite(f.count, 'findings.count'), locations: [...f.locations] })));
 }
 
+/**
+ * Long-text values that arrive already encoded as their canonical JSON bytes (PayloadEvent's
+ * masked_body_json): hashed and stored as those bytes. A symbol key, so the row's columns and its
+ * canonical content stay exactly as before; Object.assign in chainRows carries it over.
+ */
+export const ENCODED = Symbol('keyward.audit.encoded');
+type Encoded = Readonly<Record<string, Uint8Array>>;
+export const encodedOf = (row: Row): Encoded | undefined => (row as { readonly [ENCODED]?: Encoded })[ENCODED];
+
 function payloadFields(e: PayloadEvent): Row {
   if (e.upstream_status !== null && !Number.isInteger(e.upstream_status)) throw new TypeError('audit event: upstream_status must be an integer');
+  const encoded = e.masked_body_json && e.masked_body !== null ? { [ENCODED]: { masked_body: e.masked_body_json } } : {};
   return {
+    ...encoded,
     time: isoTime(e.time, 'time'),
     request_id: storableText(e.request_id),
     direction: e.direction,
@@ -192,23 +203,39 @@ const OPTIONAL_CONTENT: Partial<Record<AuditTable, ReadonlySet<string>>> = { cal
  * prev_hash, table}), written directly in the precomputed key order (this is the hot path).
  */
 export function canonicalRowContent(table: AuditTable, row: Row): string {
-  const parts: string[] = [];
+  return canonicalPieces(table, row, undefined)[0] as string;
+}
+
+/** The canonical content as text pieces, with each pre-encoded value as its bytes in place. */
+function canonicalPieces(table: AuditTable, row: Row, encoded: Encoded | undefined): (string | Uint8Array)[] {
+  const pieces: (string | Uint8Array)[] = [];
   const optional = OPTIONAL_CONTENT[table];
+  let text = '{';
   for (const key of CONTENT_KEYS[table]) {
     const v = key === 'table' ? table : row[key];
     if (optional?.has(key) && (v === null || (Array.isArray(v) && v.length === 0))) continue;
     if (v === undefined) throw new TypeError(`rowHash: ${table}.${key} missing`);
-    parts.push(KEY_PREFIX.get(key)! + (typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v)));
+    text += (text === '{' ? '' : ',') + KEY_PREFIX.get(key)!;
+    const bytes = v === null ? undefined : encoded?.[key];
+    if (bytes) {
+      pieces.push(text, bytes);
+      text = '';
+    } else text += typeof v === 'string' ? JSON.stringify(v) : canonicalJson(v);
   }
-  return `{${parts.join(',')}}`;
+  pieces.push(`${text}}`);
+  return pieces;
 }
 
 /** sha256(prev_hash || canonical JSON of the row content), hex. The content names its table. */
 export function rowHash(table: AuditTable, row: Row): string {
   const prev = row.prev_hash;
   if (typeof prev !== 'string') throw new TypeError('rowHash: prev_hash missing');
+  const encoded = encodedOf(row);
   // One-shot: the same bytes as update(prev).update(content), without a Hash object per row.
-  return oneShotHash('sha256', prev + canonicalRowContent(table, row), 'hex');
+  if (!encoded) return oneShotHash('sha256', prev + canonicalRowContent(table, row), 'hex');
+  const h = createHash('sha256').update(prev);
+  for (const piece of canonicalPieces(table, row, encoded)) h.update(piece);
+  return h.digest('hex');
 }
 
 export interface ChainedRow {

@@ -25,9 +25,12 @@ export interface MaskJob {
   readonly auditHandles?: 'keep' | 'mask' | undefined;
 }
 
+/** A masked body; from a worker, with the audit row's encoding of its text already made there. */
+export type PooledMaskedBody = MaskedBody & { readonly maskedJson?: Uint8Array };
+
 export interface MaskPool {
   /** Masks a body inline or on a worker; refuses `masking_busy` past the limits, never queues beyond them. */
-  mask(job: MaskJob): Promise<MaskedBody>;
+  mask(job: MaskJob): Promise<PooledMaskedBody>;
   /** Bodies admitted and not yet answered (tests and metrics). */
   inFlight(): number;
   /** Bodies masked so far, by where: evidence for tests and the bench that the pool is used. */
@@ -66,14 +69,14 @@ export function createMaskPool(options: MaskPoolOptions): MaskPool {
   const counts = { inline: 0, worker: 0 };
   const inline = (job: MaskJob) => maskBody(job.raw, job.contentType, job.encoding, { masker: job.masker, codec: job.codec, literals: job.literals, route: job.route, auditHandles: job.auditHandles });
 
-  const onWorker = async (p: Piscina<MaskTask, MaskTaskResult>, job: MaskJob): Promise<MaskedBody> => {
+  const onWorker = async (p: Piscina<MaskTask, MaskTaskResult>, job: MaskJob): Promise<PooledMaskedBody> => {
     // A copy the worker owns outright: the received buffer may share memory with other messages.
     const raw = new Uint8Array(job.raw);
     const task: MaskTask = { options: job.options, limits: job.limits, raw, contentType: job.contentType, encoding: job.encoding, literals: job.literals, route: job.route, auditHandles: job.auditHandles };
     const r = await p.run(task, { transferList: [raw.buffer] });
     if (!r.ok) throw new KeywardError(r.code, 'refused by the masking worker');
     const wire = r.changed ? Buffer.from(r.wire.buffer, r.wire.byteOffset, r.wire.byteLength) : job.raw;
-    return { wire, maskedText: r.maskedText, findings: r.findings, changed: r.changed, rawSha256: r.rawSha256, kind: r.kind, codings: r.codings };
+    return { wire, maskedText: r.maskedText, maskedJson: r.maskedJson, findings: r.findings, changed: r.changed, rawSha256: r.rawSha256, kind: r.kind, codings: r.codings };
   };
 
   return {

@@ -19,5 +19,5 @@ export interface MaskTask {
 
 /** A worker's answer: the masked body, or the stable code of a refusal (never a library message). */
 export type MaskTaskResult =
-  | { readonly ok: true; readonly wire: Uint8Array; readonly maskedText: string; readonly findings: readonly FindingSummary[]; readonly changed: boolean; readonly rawSha256: string; readonly kind: MaskedBody['kind']; readonly codings: readonly string[] }
+  | { readonly ok: true; readonly wire: Uint8Array; readonly maskedText: string; readonly maskedJson: Uint8Array; readonly findings: readonly FindingSummary[]; readonly changed: boolean; readonly rawSha256: string; readonly kind: MaskedBody['kind']; readonly codings: readonly string[] }
   | { readonly ok: false; readonly code: ErrorCode };

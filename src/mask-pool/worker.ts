@@ -1,4 +1,5 @@
 import { Piscina } from 'piscina';
+import { bodyJsonBytes } from '../audit/canonical.js';
 import { isKeywardError } from '../errors.js';
 import { createBodyCodec, type BodyCodec } from '../mask/codecs.js';
 import { createMasker } from '../mask/masker.js';
@@ -30,9 +31,9 @@ function owned(b: Uint8Array): Uint8Array {
   return b.byteOffset === 0 && b.byteLength === b.buffer.byteLength && b.buffer instanceof ArrayBuffer ? b : new Uint8Array(b);
 }
 
-/** The answer with its body moved, not cloned: a multi-MiB copy less on the main thread per body. */
-function moved(result: MaskTaskResult, buffer: ArrayBuffer): MaskTaskResult {
-  const movable = { [Piscina.transferableSymbol]: [buffer], [Piscina.valueSymbol]: result } as unknown as Parameters<typeof Piscina.move>[0];
+/** The answer with its bytes moved, not cloned: a multi-MiB copy less on the main thread per body. */
+function moved(result: MaskTaskResult, buffers: ArrayBuffer[]): MaskTaskResult {
+  const movable = { [Piscina.transferableSymbol]: buffers, [Piscina.valueSymbol]: result } as unknown as Parameters<typeof Piscina.move>[0];
   return Piscina.move(movable) as unknown as MaskTaskResult;
 }
 
@@ -42,8 +43,10 @@ export default async function maskInWorker(task: MaskTask): Promise<MaskTaskResu
     const m = await maskBody(raw, task.contentType, task.encoding, { ...engineFor(task), literals: task.literals, route: task.route, auditHandles: task.auditHandles });
     // An unchanged body is not sent back: the main thread still holds it.
     const wire = m.changed ? owned(m.wire) : new Uint8Array(0);
-    const result: MaskTaskResult = { ok: true, wire, maskedText: m.maskedText, findings: m.findings, changed: m.changed, rawSha256: m.rawSha256, kind: m.kind, codings: m.codings };
-    return wire.byteLength > 0 ? moved(result, wire.buffer as ArrayBuffer) : result;
+    // The audit row's form of the masked text, encoded here rather than on the main thread.
+    const maskedJson = owned(bodyJsonBytes(m.maskedText));
+    const result: MaskTaskResult = { ok: true, wire, maskedText: m.maskedText, maskedJson, findings: m.findings, changed: m.changed, rawSha256: m.rawSha256, kind: m.kind, codings: m.codings };
+    return moved(result, wire.byteLength > 0 ? [wire.buffer as ArrayBuffer, maskedJson.buffer as ArrayBuffer] : [maskedJson.buffer as ArrayBuffer]);
   } catch (e) {
     // A refusal travels as its code; anything else is re-thrown so the pool fails the body closed.
     if (isKeywardError(e)) return { ok: false, code: e.code };

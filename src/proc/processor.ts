@@ -10,7 +10,7 @@ import { routeFor } from '../inject/routing.js';
 import { headersWithNewFormatKeys } from '../inject/agent-keys.js';
 import type { Runtime } from '../config/compile.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { MaskPool } from '../mask-pool/pool.js';
+import type { MaskPool, PooledMaskedBody } from '../mask-pool/pool.js';
 import { maskBody, sha256Hex } from '../mask/body.js';
 import { CONTEXT_TTL_MS, verifySeal } from '../seal/context-seal.js';
 import { boundRequest } from '../seal/context-binding.js';
@@ -191,7 +191,7 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       const contentType = direction === 'request' ? s.requestContentType : s.responseContentType;
       const encoding = direction === 'request' ? s.requestEncoding : s.responseEncoding;
       const literals = connectionKeys(s.connection);
-      let masked;
+      let masked: PooledMaskedBody;
       try {
         const masking = s.runtime.maskingFor(s.context.rule);
         const route = { method: s.method, path: s.path };
@@ -207,7 +207,7 @@ export function createProcessorFactory(deps: ProcessorDeps) {
         return refuse(code, s.context.request_id);
       }
       try {
-        await deps.audit.record(payloadEvent(s, { direction, contentType, encoding, sha256: masked.rawSha256, masked: masked.maskedText, findings: budget ? [...masked.findings, ...budget.findings] : masked.findings, latencyMs: now() - started }));
+        await deps.audit.record(payloadEvent(s, { direction, contentType, encoding, sha256: masked.rawSha256, masked: masked.maskedText, maskedJson: masked.maskedJson, findings: budget ? [...masked.findings, ...budget.findings] : masked.findings, latencyMs: now() - started }));
       } catch {
         // A request body is never forwarded unaudited. A response comes from a call Datadog has already
         // taken: answering 503 would make the agent retry a call that happened, so the (masked)
@@ -263,6 +263,7 @@ interface PayloadOutcome {
   readonly encoding: string | undefined;
   readonly sha256: string;
   readonly masked?: string | null;
+  readonly maskedJson?: Uint8Array | undefined;
   readonly findings?: readonly FindingSummary[];
   readonly code?: ErrorCode | null;
   readonly latencyMs?: number;
@@ -278,6 +279,7 @@ function payloadEvent(s: StreamState, o: PayloadOutcome): PayloadEvent {
     content_encoding: o.encoding ?? null,
     body_sha256: o.sha256,
     masked_body: o.masked ?? null,
+    ...(o.maskedJson ? { masked_body_json: o.maskedJson } : {}),
     findings: o.findings ?? [],
     upstream_status: o.direction === 'response' ? s.upstreamStatus : null,
     reason_code: o.code ?? null,

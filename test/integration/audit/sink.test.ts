@@ -1,6 +1,7 @@
 import t from 'tap';
 import { createPostgresAuditSink } from '../../../src/audit/postgres-sink.js';
 import { verifyAudit } from '../../../src/audit/verify.js';
+import { bodyJsonBytes } from '../../../src/audit/canonical.js';
 import { withTestDatabase } from '../../helpers/db.js';
 import { approvalEvent, callEvent, payloadEvent } from './fixtures/events.js';
 
@@ -111,7 +112,8 @@ t.test('audit sink: masked bodies travel as JSON and are stored byte for byte, n
     'NULL',
     'x'.repeat(300_000),
   ];
-  await Promise.all(bodies.map((b, i) => sink.record(payloadEvent({ request_id: `b${i}`, masked_body: b }))));
+  // Every other body arrives pre-encoded, as a masking worker sends it; one batch mixes both forms.
+  await Promise.all(bodies.map((b, i) => sink.record(payloadEvent({ request_id: `b${i}`, masked_body: b, ...(i % 2 && b !== null ? { masked_body_json: bodyJsonBytes(b) } : {}) }))));
   await sink.close();
   const { rows } = await db.pool.query(`SELECT request_id, masked_body FROM ${db.schema}.payloads ORDER BY seq`);
   t.same(

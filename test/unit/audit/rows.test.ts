@@ -1,5 +1,5 @@
 import t from 'tap';
-import { canonicalJson, storableText } from '../../../src/audit/canonical.js';
+import { bodyJsonBytes, canonicalJson, storableText } from '../../../src/audit/canonical.js';
 import { canonicalRowContent, chainRows, eventFields, GENESIS_HASH, rowFromDatabase, rowHash, TABLE_COLUMNS, tableOf, type ChainHead } from '../../../src/audit/rows.js';
 import { insertStatements, textArrayLiteral } from '../../../src/audit/insert-sql.js';
 import { callEvent, payloadEvent, approvalEvent } from '../../integration/audit/fixtures/events.js';
@@ -85,4 +85,14 @@ t.test('audit insert SQL: one INSERT per table, one array parameter per column',
   t.type(bodyColumn, 'string', 'masked bodies travel as one JSON text, not an escaped array literal');
   t.same(JSON.parse(bodyColumn as string).length, (st[1]!.values[0] as unknown[]).length);
   t.match(st[1]!.text, /ARRAY\(SELECT e FROM json_array_elements_text\(\$\d+::json\) WITH ORDINALITY/);
+});
+
+t.test('audit row hash: a body pre-encoded by a worker hashes exactly as the same body as text', async (t) => {
+  for (const body of ['{"a":"q\\"uote"}', 'é ✓ 𝄞 \u2028 \n\t', 'lone \uD800 surrogate and \u0000 NUL', '']) {
+    const plain = chainRows(head0, [{ table: 'payloads', fields: eventFields(payloadEvent({ masked_body: body })) }], NOW);
+    const encoded = chainRows(head0, [{ table: 'payloads', fields: eventFields(payloadEvent({ masked_body: body, masked_body_json: bodyJsonBytes(body) })) }], NOW);
+    t.equal(encoded.rows[0]!.row.hash, plain.rows[0]!.row.hash, `body of ${body.length} characters`);
+    const other = chainRows(head0, [{ table: 'payloads', fields: eventFields(payloadEvent({ masked_body: body, masked_body_json: bodyJsonBytes(`${body}x`) })) }], NOW);
+    t.not(other.rows[0]!.row.hash, plain.rows[0]!.row.hash, 'the bytes are what is hashed');
+  }
 });
