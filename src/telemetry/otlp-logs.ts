@@ -164,7 +164,14 @@ class ProtoWriter {
   string(tag: number, s: string, length: number): void {
     this.byte(tag);
     this.varint(length);
-    this.at += this.buf.write(s, this.at, length, 'utf8');
+    if (length === s.length && length <= 64) {
+      // ASCII (a UTF-8 length equal to the UTF-16 length means no code unit ≥ 0x80), short: a loop
+      // beats the call into C++ for the names, ids and times most attributes are.
+      const buf = this.buf;
+      let at = this.at;
+      for (let i = 0; i < length; i++) buf[at++] = s.charCodeAt(i);
+      this.at = at;
+    } else this.at += this.buf.write(s, this.at, 'utf8'); // sized exactly: no length argument (it costs)
   }
   scalar(v: number | boolean): void {
     if (typeof v === 'boolean') {
@@ -195,8 +202,10 @@ class ProtoWriter {
     const valueSize = typeof v === 'string' ? delimited(lengths.of[lengths.at]!) : scalarSize(v);
     this.byte(tag);
     this.varint(k.length + delimited(valueSize));
-    this.buf.set(k, this.at); // key = 1
-    this.at += k.length;
+    const buf = this.buf; // key = 1, a few bytes: a loop beats TypedArray#set's call
+    let at = this.at;
+    for (let i = 0; i < k.length; i++) buf[at++] = k[i]!;
+    this.at = at;
     this.value(0x12, v, lengths); // value = 2
   }
   fixed64(tag: number, big: bigint): void {
