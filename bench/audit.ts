@@ -23,6 +23,8 @@ import { benchCallEvent } from './lib/audit-event.js';
 
 export interface AuditBenchFigures {
   readonly groupCommitRowsPerSec: number;
+  /** This process's CPU (user + system, µs) per group-committed row: keyward's side plus the in-process collector. Load-resistant, unlike rows/s. */
+  readonly groupCommitCpuUsPerRow: number;
   /** The floor: the same rows, pre-built, as one plain unnest INSERT per 1024 rows, one after another (no chain, no MAC, no export, no head CAS). */
   readonly plainInsertRowsPerSec: number;
   /** groupCommitRowsPerSec / plainInsertRowsPerSec, in the same run. */
@@ -58,8 +60,8 @@ async function startCollector(): Promise<{ url: string; server: Server }> {
 
 let otlpUrl = '';
 
-/** Durable rows/s with `inFlight` concurrent callers, each awaiting its record() before the next. */
-async function throughput(db: Database, schema: string, batchSize: number, rows: number, inFlight: number): Promise<number> {
+/** Durable rows/s with `inFlight` concurrent callers, each awaiting its record() before the next, and this process's CPU µs per row. */
+async function throughput(db: Database, schema: string, batchSize: number, rows: number, inFlight: number): Promise<{ rowsPerSec: number; cpuUsPerRow: number }> {
   // Row-at-a-time is one row per transaction, one transaction at a time (the sink would otherwise
   // take up to 4 × batchSize waiting rows per commit and pipeline two commits).
   const single = batchSize === 1 ? { maxBatchRows: 1, pipeline: 1 } : {};
@@ -67,14 +69,16 @@ async function throughput(db: Database, schema: string, batchSize: number, rows:
   await sink.record(event(-1)); // warm: connection, chain head, partition
   let next = 0;
   const started = performance.now();
+  const cpu = process.cpuUsage();
   await Promise.all(
     Array.from({ length: inFlight }, async () => {
       while (next < rows) await sink.record(event(next++));
     }),
   );
   const seconds = (performance.now() - started) / 1000;
-  await sink.close();
-  return rows / seconds;
+  await sink.close(); // the export of what is still queued belongs to these rows' cost
+  const used = process.cpuUsage(cpu);
+  return { rowsPerSec: rows / seconds, cpuUsPerRow: (used.user + used.system) / rows };
 }
 
 /** What Postgres alone does with these rows here: plain INSERTs into a copy of the calls table (same indexes). */
@@ -125,14 +129,15 @@ export async function run(options: { rows?: number; rowAtATimeRows?: number } = 
   try {
     const group = await throughput(db, schema, 256, options.rows ?? Number(process.env.BENCH_AUDIT_ROWS ?? 50_000), 1_000);
     const floor = await plainInsertFloor(db, schema, options.rows ?? Number(process.env.BENCH_AUDIT_ROWS ?? 50_000));
-    const single = await throughput(db, schema, 1, options.rowAtATimeRows ?? 2_000, 1_000);
+    const single = (await throughput(db, schema, 1, options.rowAtATimeRows ?? 2_000, 1_000)).rowsPerSec;
     const steady = await steadyLatency(db, schema, 2_000, Number(process.env.BENCH_AUDIT_STEADY_S ?? 3));
     return {
-      groupCommitRowsPerSec: Math.round(group),
+      groupCommitRowsPerSec: Math.round(group.rowsPerSec),
+      groupCommitCpuUsPerRow: Math.round(group.cpuUsPerRow * 10) / 10,
       plainInsertRowsPerSec: Math.round(floor),
-      ofFloor: Math.round((group / floor) * 100) / 100,
+      ofFloor: Math.round((group.rowsPerSec / floor) * 100) / 100,
       rowAtATimeRowsPerSec: Math.round(single),
-      speedup: Math.round((group / single) * 10) / 10,
+      speedup: Math.round((group.rowsPerSec / single) * 10) / 10,
       latencyP50Ms: Math.round(steady.p50 * 100) / 100,
       latencyP99Ms: Math.round(steady.p99 * 100) / 100,
       steadyRatePerSec: 2_000,

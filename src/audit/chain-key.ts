@@ -4,7 +4,7 @@
  * the row's content and, through prev_hash, its whole prefix. Chain heads (in chain_heads and in the
  * witness) are MACed under other labels, so a MAC can never be lifted from one kind of record to another.
  */
-import { createHash, createHmac, timingSafeEqual, type Hash } from 'node:crypto';
+import crypto, { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { canonicalJson } from './canonical.js';
 
 export interface ChainKey {
@@ -28,38 +28,53 @@ export function createKeyring(current: ChainKey, retired: readonly ChainKey[] = 
 const mac = (key: string, label: string, keyId: string, body: string): string => createHmac('sha256', key).update(`${label}\n${keyId}\n${body}`).digest('hex');
 
 /**
- * HMAC-SHA256 as RFC 2104 defines it, H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)), with both padded-key
- * states hashed once per key and copied per message. The output is byte-identical to createHmac
- * (a unit test holds it to that); it only skips re-deriving the pads for every row, the hot path.
+ * HMAC-SHA256 as RFC 2104 defines it, H((K ⊕ opad) ‖ H((K ⊕ ipad) ‖ m)), as two one-shot
+ * `crypto.hash` calls over per-key scratch buffers that already hold the padded keys: no Hash or
+ * Hmac object per row, the hot path (copying pre-keyed Hash states cost more than createHmac). The
+ * output is byte-identical to createHmac (a unit test holds it to that). Where `crypto.hash` is
+ * missing (Node 20 before 20.12), createHmac.
  */
 interface PaddedKey {
-  readonly inner: Hash;
-  readonly outer: Hash;
+  /** K ⊕ ipad, then room for the message. */
+  inner: Buffer;
+  /** K ⊕ opad, then the inner digest. */
+  readonly outer: Buffer;
 }
 
 const padded = new WeakMap<ChainKey, PaddedKey>();
 const BLOCK = 64; // SHA-256 block size in bytes
+const DIGEST = 32;
+const oneShot = typeof crypto.hash === 'function' ? crypto.hash : null;
 
 function paddedKey(key: ChainKey): PaddedKey {
   let p = padded.get(key);
   if (p) return p;
   let k = Buffer.from(key.key, 'utf8'); // createHmac takes a string key as its UTF-8 bytes
   if (k.length > BLOCK) k = createHash('sha256').update(k).digest();
-  const ipad = Buffer.alloc(BLOCK, 0x36);
-  const opad = Buffer.alloc(BLOCK, 0x5c);
+  const inner = Buffer.alloc(BLOCK + 256, 0x36);
+  const outer = Buffer.alloc(BLOCK + DIGEST, 0x5c);
   for (let i = 0; i < k.length; i++) {
-    ipad[i]! ^= k[i]!;
-    opad[i]! ^= k[i]!;
+    inner[i]! ^= k[i]!;
+    outer[i]! ^= k[i]!;
   }
-  p = { inner: createHash('sha256').update(ipad), outer: createHash('sha256').update(opad) };
+  p = { inner, outer };
   padded.set(key, p);
   return p;
 }
 
 export function rowMac(key: ChainKey, hash: string): string {
+  const message = `row\n${key.id}\n${hash}`;
+  if (!oneShot) return mac(key.key, 'row', key.id, hash);
   const p = paddedKey(key);
-  const inner = p.inner.copy().update(`row\n${key.id}\n${hash}`).digest();
-  return p.outer.copy().update(inner).digest('hex');
+  // Three UTF-8 bytes per UTF-16 unit at most: grow so that write() can never truncate.
+  if (BLOCK + message.length * 3 > p.inner.length) {
+    const grown = Buffer.alloc(BLOCK + message.length * 3);
+    p.inner.copy(grown, 0, 0, BLOCK);
+    p.inner = grown;
+  }
+  const n = p.inner.write(message, BLOCK, 'utf8');
+  oneShot('sha256', p.inner.subarray(0, BLOCK + n), 'buffer').copy(p.outer, BLOCK);
+  return oneShot('sha256', p.outer, 'hex');
 }
 
 export interface HeadContent {

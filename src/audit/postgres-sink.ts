@@ -65,10 +65,11 @@ export interface PostgresAuditSink extends AuditSink {
 interface Waiter {
   readonly table: AuditTable;
   readonly fields: Row;
+  /** performance.now() by which the caller is answered `audit_unavailable` if not committed. */
   readonly deadlineAt: number;
   settled: boolean;
-  resolve(): void;
-  reject(e: Error): void;
+  readonly resolve: () => void;
+  readonly reject: (e: Error) => void;
 }
 
 class StaleHead extends Error {}
@@ -100,27 +101,74 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     } catch (e) {
       return Promise.reject(e);
     }
+    const table = tableOf(event);
+    const deadlineAt = performance.now() + options.commitDeadlineMs;
     return new Promise<void>((resolve, reject) => {
-      const deadlineAt = Date.now() + options.commitDeadlineMs;
-      const timer = setTimeout(() => settle(() => reject(unavailable('commit deadline exceeded'))), options.commitDeadlineMs);
-      const waiter: Waiter = {
-        table: tableOf(event),
-        fields,
-        deadlineAt,
-        settled: false,
-        resolve: () => settle(resolve),
-        reject: (e) => settle(() => reject(e)),
-      };
-      function settle(done: () => void) {
-        if (waiter.settled) return;
-        waiter.settled = true;
-        clearTimeout(timer);
-        done();
-      }
+      const waiter: Waiter = { table, fields, deadlineAt, settled: false, resolve, reject };
       queue.push(waiter);
+      deadlines.track(waiter);
       schedule();
     });
   }
+
+  function settle(w: Waiter, error?: Error): void {
+    if (w.settled) return;
+    w.settled = true;
+    if (error) w.reject(error);
+    else w.resolve();
+    deadlines.settled(w);
+  }
+
+  /**
+   * Commit deadlines with one timer for the whole sink rather than one per record: every waiter has
+   * the same allowance, so in record order their deadlines only grow (performance.now() is
+   * monotonic). The timer is armed for the oldest unanswered waiter; when it fires it refuses every
+   * waiter past its deadline — queued or in a batch still committing — and re-arms for the next.
+   * Answered waiters leave the front as they are answered (batches commit in order), so the list
+   * holds about what is in flight.
+   */
+  const deadlines = (() => {
+    const pending: Waiter[] = [];
+    let first = 0;
+    let timer: NodeJS.Timeout | null = null;
+    const trim = () => {
+      while (first < pending.length && pending[first]!.settled) first++;
+      if (first === pending.length) {
+        pending.length = 0;
+        first = 0;
+        if (timer) clearTimeout(timer);
+        timer = null;
+      } else if (first * 2 >= pending.length) {
+        pending.splice(0, first);
+        first = 0;
+      }
+    };
+    const arm = () => {
+      timer = first < pending.length ? setTimeout(expire, Math.max(1, pending[first]!.deadlineAt - performance.now())) : null;
+    };
+    function expire(): void {
+      timer = null;
+      const at = performance.now();
+      for (; first < pending.length; first++) {
+        const w = pending[first]!;
+        if (w.settled) continue;
+        if (w.deadlineAt > at) break;
+        w.settled = true;
+        w.reject(unavailable('commit deadline exceeded'));
+      }
+      trim();
+      if (!timer) arm();
+    }
+    return {
+      track(w: Waiter): void {
+        pending.push(w);
+        if (!timer) arm();
+      },
+      settled(w: Waiter): void {
+        if (pending[first] === w) trim();
+      },
+    };
+  })();
 
   function schedule(): void {
     if (queue.length === 0) return;
@@ -159,7 +207,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     chainRows(from, batch.map((w) => ({ table: w.table, fields: w.fields })), now(), options.chainKey);
 
   async function runBatch(batch: readonly Waiter[], chained: ReturnType<typeof chainRows> | null): Promise<void> {
-    const deadlineAt = Math.max(...batch.map((w) => w.deadlineAt));
+    const deadlineAt = batch[batch.length - 1]!.deadlineAt; // the latest: deadlines grow in record order
     const started = performance.now();
     try {
       let attempt = chained;
@@ -171,20 +219,21 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
           break;
         } catch (e) {
           tail = null; // outcome unknown or stale: later batches re-read the head
-          if (!(e instanceof StaleHead) || Date.now() >= deadlineAt) throw e;
+          if (!(e instanceof StaleHead) || performance.now() >= deadlineAt) throw e;
           attempt = null; // another batch (ours or a replica's with the same writer) moved the head: rechain
         }
       }
       stats.batches += 1;
       stats.rows += batch.length;
       options.onBatch?.(batch.length, (performance.now() - started) / 1000, true);
-      for (const w of batch) w.resolve();
+      for (const w of batch) settle(w);
     } catch (e) {
       stats.failedBatches += 1;
       options.onBatch?.(batch.length, (performance.now() - started) / 1000, false);
       const code = (e as { code?: string }).code;
       log?.error({ writer, rows: batch.length, code: typeof code === 'string' ? code : 'error' }, 'audit batch not committed');
-      for (const w of batch) w.reject(unavailable(e instanceof StaleHead ? 'chain head moved' : 'batch failed'));
+      const error = unavailable(e instanceof StaleHead ? 'chain head moved' : 'batch failed');
+      for (const w of batch) settle(w, error);
     }
   }
 
@@ -213,14 +262,14 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
 
   /** One statement: CAS the head and insert the rows. Returns the rows and new head once committed. */
   async function writeOnce(prechained: ReturnType<typeof chainRows> | null, batch: readonly Waiter[], deadlineAt: number): Promise<ReturnType<typeof chainRows>> {
-    const client = await connectWithin(pool, deadlineAt - Date.now());
+    const client = await connectWithin(pool, deadlineAt - performance.now());
     // A connection lost between two queries is emitted as 'error' on the checked-out client: without a
     // listener it would crash the process. The failing query reports it; this only keeps us alive.
     const onError = () => undefined;
     client.on('error', onError);
     // query_timeout is honoured by node-postgres per query, though @types/pg does not declare it.
     const q: Q = (text, values = [], name?: string) => {
-      const config: QueryConfig & { query_timeout: number } = { text, values, query_timeout: Math.max(1, deadlineAt - Date.now()), ...(name ? { name } : {}) };
+      const config: QueryConfig & { query_timeout: number } = { text, values, query_timeout: Math.max(1, Math.ceil(deadlineAt - performance.now())), ...(name ? { name } : {}) };
       return client.query(config);
     };
     let ok = false;

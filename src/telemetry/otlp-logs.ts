@@ -6,7 +6,13 @@
  * the `keyward_audit_export_dropped_total` metric).
  * Our own queue and OTLP encoders instead of the SDK's processor and exporter: it counts every
  * drop exactly, and the SDK's per-record objects cost more CPU than writing the audit row itself.
+ * Requests go through node:http(s) on one keep-alive agent rather than `fetch`: undici's request,
+ * body-stream and abort-signal objects cost several times the CPU per row of a plain request.
  */
+import http from 'node:http';
+import https from 'node:https';
+import { urlToHttpOptions } from 'node:url';
+
 export type LogAttributes = Record<string, string | number | boolean>;
 
 export interface LogRecordParts {
@@ -80,20 +86,55 @@ const delimited = (n: number): number => 1 + varintSize(n) + n;
 const utf8Length = (s: string): number => Buffer.byteLength(s, 'utf8');
 const isInt = (v: number): boolean => Number.isSafeInteger(v);
 
-function anyValueSize(v: string | number | boolean): number {
-  if (typeof v === 'string') return delimited(utf8Length(v)); // string_value = 1
+/** Size of a non-string AnyValue. */
+function scalarSize(v: number | boolean): number {
   if (typeof v === 'boolean') return 2; // bool_value = 2
   if (isInt(v)) return 1 + (v < 0 ? 10 : varintSize(v)); // int_value = 3 (int64: a negative takes ten bytes)
   return 9; // double_value = 4
 }
 
-const keyValueSize = (key: string, v: string | number | boolean): number => delimited(utf8Length(key)) + delimited(anyValueSize(v));
+/**
+ * The UTF-8 length of every string value of one request, measured once in the size pass and read
+ * back in the same order by the writer: each string is measured once and written once.
+ */
+interface Lengths {
+  readonly of: number[];
+  at: number;
+}
 
-function logRecordSize(r: LogRecordParts): number {
+/** Size of an AnyValue, recording a string's length. */
+function valueSize(v: string | number | boolean, lengths: Lengths): number {
+  if (typeof v !== 'string') return scalarSize(v);
+  const n = utf8Length(v);
+  lengths.of.push(n);
+  return delimited(n); // string_value = 1
+}
+
+/**
+ * An attribute key's `key = 1` field (tag, length, UTF-8), encoded once: the keys are a few constant
+ * names. Bounded, so an exporter fed ever-new keys only stops caching.
+ */
+const encodedKeys = new Map<string, Uint8Array>();
+function encodedKey(key: string): Uint8Array {
+  let bytes = encodedKeys.get(key);
+  if (bytes === undefined) {
+    const w = new ProtoWriter(Buffer.alloc(delimited(utf8Length(key))));
+    w.byte(0x0a);
+    w.varint(utf8Length(key));
+    w.at += w.buf.write(key, w.at, 'utf8');
+    bytes = w.buf;
+    if (encodedKeys.size < 1024) encodedKeys.set(key, bytes);
+  }
+  return bytes;
+}
+
+const keyValueSize = (key: string, v: string | number | boolean, lengths: Lengths): number => encodedKey(key).length + delimited(valueSize(v, lengths));
+
+function logRecordSize(r: LogRecordParts, lengths: Lengths): number {
   // time_unix_nano (fixed64) + observed_time_unix_nano (fixed64) + severity_number + severity_text "INFO" + body
-  let n = 9 + 9 + 2 + 6 + delimited(anyValueSize(r.body));
+  let n = 9 + 9 + 2 + 6 + delimited(valueSize(r.body, lengths));
   const a = r.attributes;
-  for (const key in a) n += delimited(keyValueSize(key, a[key]!));
+  for (const key in a) n += delimited(keyValueSize(key, a[key]!, lengths));
   return n;
 }
 
@@ -119,13 +160,20 @@ class ProtoWriter {
     }
     this.buf[this.at++] = Number(u);
   }
-  string(tag: number, s: string): void {
+  /** A string field of `length` UTF-8 bytes (from the size pass). */
+  string(tag: number, s: string, length: number): void {
     this.byte(tag);
-    this.varint(utf8Length(s));
-    this.at += this.buf.write(s, this.at, 'utf8');
+    this.varint(length);
+    if (length === s.length && length <= 64) {
+      // ASCII (a UTF-8 length equal to the UTF-16 length means no code unit ≥ 0x80), short: a loop
+      // beats the call into C++ for the names, ids and times most attributes are.
+      const buf = this.buf;
+      let at = this.at;
+      for (let i = 0; i < length; i++) buf[at++] = s.charCodeAt(i);
+      this.at = at;
+    } else this.at += this.buf.write(s, this.at, 'utf8'); // sized exactly: no length argument (it costs)
   }
-  anyValue(v: string | number | boolean): void {
-    if (typeof v === 'string') return this.string(0x0a, v);
+  scalar(v: number | boolean): void {
     if (typeof v === 'boolean') {
       this.byte(0x10);
       return this.byte(v ? 1 : 0);
@@ -137,14 +185,28 @@ class ProtoWriter {
     this.byte(0x21);
     this.at = this.buf.writeDoubleLE(v, this.at);
   }
-  /** A KeyValue as a field with `tag`. */
-  keyValue(tag: number, key: string, v: string | number | boolean): void {
+  /** An AnyValue as a field with `tag`. */
+  value(tag: number, v: string | number | boolean, lengths: Lengths): void {
     this.byte(tag);
-    this.varint(keyValueSize(key, v));
-    this.string(0x0a, key); // key = 1
-    this.byte(0x12); // value = 2
-    this.varint(anyValueSize(v));
-    this.anyValue(v);
+    if (typeof v === 'string') {
+      const n = lengths.of[lengths.at++]!;
+      this.varint(delimited(n));
+      return this.string(0x0a, v, n);
+    }
+    this.varint(scalarSize(v));
+    this.scalar(v);
+  }
+  /** A KeyValue as a field with `tag`. */
+  keyValue(tag: number, key: string, v: string | number | boolean, lengths: Lengths): void {
+    const k = encodedKey(key);
+    const valueSize = typeof v === 'string' ? delimited(lengths.of[lengths.at]!) : scalarSize(v);
+    this.byte(tag);
+    this.varint(k.length + delimited(valueSize));
+    const buf = this.buf; // key = 1, a few bytes: a loop beats TypedArray#set's call
+    let at = this.at;
+    for (let i = 0; i < k.length; i++) buf[at++] = k[i]!;
+    this.at = at;
+    this.value(0x12, v, lengths); // value = 2
   }
   fixed64(tag: number, big: bigint): void {
     this.byte(tag);
@@ -154,23 +216,26 @@ class ProtoWriter {
 
 /** The OTLP/HTTP protobuf ExportLogsServiceRequest for one batch (pure). */
 export function exportRequestProtobuf(serviceName: string, records: readonly LogRecordParts[], timesMs: readonly number[]): Buffer {
-  const recordSizes = records.map(logRecordSize);
-  const scopeSize = delimited(utf8Length(SCOPE_NAME)); // InstrumentationScope.name = 1
+  const lengths: Lengths = { of: [], at: 0 };
+  // Sizes in the order the bytes are written: the resource, then each record.
+  const resourceSize = delimited(keyValueSize('service.name', serviceName, lengths)); // Resource.attributes = 1
+  const recordSizes = records.map((r) => logRecordSize(r, lengths));
+  const scopeNameLength = utf8Length(SCOPE_NAME);
+  const scopeSize = delimited(scopeNameLength); // InstrumentationScope.name = 1
   let scopeLogsSize = delimited(scopeSize);
   for (const n of recordSizes) scopeLogsSize += delimited(n);
-  const resourceSize = delimited(keyValueSize('service.name', serviceName)); // Resource.attributes = 1
   const resourceLogsSize = delimited(resourceSize) + delimited(scopeLogsSize);
   const w = new ProtoWriter(Buffer.allocUnsafe(delimited(resourceLogsSize)));
   w.byte(0x0a); // ExportLogsServiceRequest.resource_logs = 1
   w.varint(resourceLogsSize);
   w.byte(0x0a); // ResourceLogs.resource = 1
   w.varint(resourceSize);
-  w.keyValue(0x0a, 'service.name', serviceName);
+  w.keyValue(0x0a, 'service.name', serviceName, lengths);
   w.byte(0x12); // ResourceLogs.scope_logs = 2
   w.varint(scopeLogsSize);
   w.byte(0x0a); // ScopeLogs.scope = 1
   w.varint(scopeSize);
-  w.string(0x0a, SCOPE_NAME);
+  w.string(0x0a, SCOPE_NAME, scopeNameLength);
   let lastMs = NaN;
   let nanos = 0n;
   for (let i = 0; i < records.length; i++) {
@@ -186,14 +251,12 @@ export function exportRequestProtobuf(serviceName: string, records: readonly Log
     w.fixed64(0x59, nanos); // observed_time_unix_nano = 11
     w.byte(0x10); // severity_number = 2
     w.byte(SEVERITY_INFO);
-    w.string(0x1a, 'INFO'); // severity_text = 3
-    w.byte(0x2a); // body = 5
-    w.varint(anyValueSize(r.body));
-    w.anyValue(r.body);
+    w.string(0x1a, 'INFO', 4); // severity_text = 3
+    w.value(0x2a, r.body, lengths); // body = 5
     const a = r.attributes;
-    for (const key in a) w.keyValue(0x32, key, a[key]!); // attributes = 6
+    for (const key in a) w.keyValue(0x32, key, a[key]!, lengths); // attributes = 6
   }
-  if (w.at !== w.buf.length) throw new Error(`OTLP protobuf size mismatch: ${w.at} of ${w.buf.length}`);
+  if (w.at !== w.buf.length || lengths.at !== lengths.of.length) throw new Error(`OTLP protobuf size mismatch: ${w.at} of ${w.buf.length}`);
   return w.buf;
 }
 
@@ -221,17 +284,18 @@ export function createOtlpLogs<T>(options: OtlpLogsOptions, toRecord: (item: T) 
     }
   };
 
+  const post = poster(options.endpoint, contentType, timeoutMs);
+
   async function exportBatch(batch: readonly T[], at: readonly number[]): Promise<void> {
+    let ok = false;
     try {
       const records = batch.map(toRecord);
-      // JSON as bytes: fetch would otherwise rescan a string body for lone surrogates.
       const body = json ? Buffer.from(exportRequest(serviceName, records, at), 'utf8') : exportRequestProtobuf(serviceName, records, at);
-      const res = await fetch(options.endpoint, { method: 'POST', headers: { 'content-type': contentType }, body, signal: AbortSignal.timeout(timeoutMs) });
-      await res.arrayBuffer().catch(() => undefined); // drain, so the connection is reused
-      if (!res.ok) drop(batch.length);
+      ok = await post.send(body);
     } catch {
-      drop(batch.length); // receiver down, timeout, or an item that would not encode
+      // an item that would not encode
     }
+    if (!ok) drop(batch.length); // receiver down or refusing (non-2xx), timeout, or encoding failed
   }
 
   const pump = () => {
@@ -275,6 +339,58 @@ export function createOtlpLogs<T>(options: OtlpLogsOptions, toRecord: (item: T) 
       pump();
       while (exporting) await exporting;
       stopped = true;
+      post.close();
     },
   };
+}
+
+interface Poster {
+  /** POSTs one body; true when a 2xx status came within the timeout, false otherwise. Never rejects. */
+  send(body: Buffer): Promise<boolean>;
+  /** Closes the idle keep-alive connection. */
+  close(): void;
+}
+
+/**
+ * One endpoint's requests over a keep-alive agent (https for an https URL). Each request has one
+ * deadline for the whole exchange — connecting, sending, the status and draining the answer — as
+ * AbortSignal.timeout gave fetch: a receiver that accepts and never answers costs timeoutMs, not more.
+ */
+function poster(endpoint: string, contentType: string, timeoutMs: number): Poster {
+  const url = new URL(endpoint);
+  const secure = url.protocol === 'https:';
+  // Free sockets are unref'd by the agent; the server's Keep-Alive hint retires them before it would.
+  const agent = secure ? new https.Agent({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+  const request = secure ? https.request : http.request;
+  const target = { ...urlToHttpOptions(url), method: 'POST', agent };
+
+  const send = (body: Buffer) =>
+    new Promise<boolean>((resolve) => {
+      /** The receiver's verdict, once its status line is in: a 2xx accepted the batch. */
+      let accepted = false;
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        resolve(accepted);
+      };
+      const req = request({ ...target, headers: { 'content-type': contentType, 'content-length': body.length } }, (res) => {
+        const status = res.statusCode ?? 0;
+        accepted = status >= 200 && status < 300;
+        // The answer's body is drained (so the connection is reused) but does not change the verdict.
+        res.on('end', finish);
+        res.on('error', finish);
+        res.on('close', finish);
+        res.resume();
+      });
+      req.on('error', finish); // refused, reset, TLS failure, or destroyed by the deadline
+      const timer = setTimeout(() => {
+        finish();
+        req.destroy(); // the socket is not reused: the rest of an answer may still be on its way
+      }, timeoutMs);
+      req.end(body);
+    });
+
+  return { send, close: () => agent.destroy() };
 }
