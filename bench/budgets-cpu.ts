@@ -2,7 +2,8 @@
  * Node CPU per Check decision that budgets add (issue 18), load-resistant: process.cpuUsage over many
  * decisions, not wall-clock throughput. Two levels, rounds interleaved, medians:
  *  - guard: `BudgetGuard.checkRequest` alone (one budget, two windows, gauges on, 8 agents), counters
- *    in memory and in Redis (keyward's side only: ioredis, batching, parsing; not the Redis server);
+ *    in memory and in Redis (keyward's side: ioredis, batching, parsing), and the Redis server's
+ *    own CPU per decision during the Redis rounds (INFO cpu; other clients of that Redis add to it);
  *  - check: the whole in-process authorizer (RS256 token, policy, audit discarded) without budgets,
  *    with the budget in memory and in Redis; budget cost = with − without.
  * Decisions run BENCH_INFLIGHT (64) at a time, as Envoy's concurrent streams do, so the Redis batcher
@@ -16,6 +17,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { createAuthorizer } from '../src/authz/check.js';
@@ -85,15 +87,25 @@ ${budgets}`);
   for (const a of Object.keys(authorizers) as (keyof typeof authorizers)[]) await cpuPerDecision(4_000, checkRun(a));
   for (const g of Object.keys(guards) as (keyof typeof guards)[]) await cpuPerDecision(4_000, guardRun(g));
 
-  const us: Record<'guardMemory' | 'guardRedis' | 'checkOff' | 'checkMemory' | 'checkRedis', number[]> = { guardMemory: [], guardRedis: [], checkOff: [], checkMemory: [], checkRedis: [] };
+  // The Redis server's own CPU (INFO cpu, user + sys, µs) shares the machine's cores with keyward.
+  const probe = new Redis(REDIS_URL);
+  const serverCpu = async () => {
+    const info = await probe.info('cpu');
+    const field = (name: string) => Number(new RegExp(`^${name}:([0-9.]+)`, 'm').exec(info)?.[1] ?? NaN);
+    return (field('used_cpu_user') + field('used_cpu_sys')) * 1e6;
+  };
+  const us: Record<'guardMemory' | 'guardRedis' | 'redisServer' | 'checkOff' | 'checkMemory' | 'checkRedis', number[]> = { guardMemory: [], guardRedis: [], redisServer: [], checkOff: [], checkMemory: [], checkRedis: [] };
   for (let r = 0; r < rounds; r++) {
     us.guardMemory.push(await cpuPerDecision(perRound, guardRun('memory')));
+    const before = await serverCpu();
     us.guardRedis.push(await cpuPerDecision(perRound, guardRun('redis')));
+    us.redisServer.push(((await serverCpu()) - before) / perRound);
     us.checkOff.push(await cpuPerDecision(perRound, checkRun('off')));
     us.checkMemory.push(await cpuPerDecision(perRound, checkRun('memory')));
     us.checkRedis.push(await cpuPerDecision(perRound, checkRun('redis')));
   }
   await redisStore.close();
+  probe.disconnect();
   await issuer.close();
   const added = (k: 'checkMemory' | 'checkRedis') => round2(median(us[k].map((x, i) => x - us.checkOff[i]!)));
   return {

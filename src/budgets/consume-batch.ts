@@ -1,8 +1,8 @@
 import type { ConsumeResult, CounterCheck } from './store.js';
 import { QUANTITY_COUNT } from './store.js';
 
-/** Runs CONSUME_LUA: keys and args as the script reads them (src/budgets/lua.ts). */
-export type ConsumeRunner = (keys: string[], args: (string | number)[]) => Promise<(number | string)[]>;
+/** Runs CONSUME_LUA: keys and args as the script reads them (src/budgets/lua.ts); its answer is one string. */
+export type ConsumeRunner = (keys: string[], args: string[]) => Promise<string>;
 
 /** Decisions per script call at most: bounds one call's argument list and the time Redis is busy with it. */
 export const MAX_BATCH = 128;
@@ -25,52 +25,83 @@ interface Pending {
 export function createConsumeBatcher(run: ConsumeRunner) {
   let queue: Pending[] = [];
   let scheduled = false;
-  const touched = new Map<string, number>();
 
-  const touchKey = (c: CounterCheck) => `${c.index}\u0000${c.scope}`;
-  /** '' when this scope's index entry was refreshed within INDEX_TOUCH_MS (the script skips it). */
-  function indexScope(c: CounterCheck, now: number): string {
-    const last = touched.get(touchKey(c));
-    return last !== undefined && now - last < INDEX_TOUCH_MS ? '' : c.scope;
+  /** index key → scope → when an accepted decision last refreshed that entry. */
+  const touched = new Map<string, Map<string, number>>();
+  let touchedSize = 0;
+
+  /** True when this scope's index entry was refreshed within INDEX_TOUCH_MS (the script skips it). */
+  function fresh(c: CounterCheck, now: number): boolean {
+    const last = touched.get(c.index)?.get(c.scope);
+    return last !== undefined && now - last < INDEX_TOUCH_MS;
   }
   /** Only an accepted decision refreshes the index (a refused one leaves everything as it was). */
   function noteTouched(p: Pending): void {
-    if (touched.size >= TOUCHED_CAP) touched.clear();
-    for (const c of p.checks) if (indexScope(c, p.nowMs) !== '') touched.set(touchKey(c), p.nowMs);
+    if (touchedSize >= TOUCHED_CAP) {
+      touched.clear();
+      touchedSize = 0;
+    }
+    for (const c of p.checks) {
+      if (fresh(c, p.nowMs)) continue;
+      let scopes = touched.get(c.index);
+      if (!scopes) touched.set(c.index, (scopes = new Map()));
+      if (!scopes.has(c.scope)) touchedSize++;
+      scopes.set(c.scope, p.nowMs);
+    }
   }
 
   function flush(): void {
     scheduled = false;
-    while (queue.length > 0) {
-      const part = queue.slice(0, MAX_BATCH);
-      queue = queue.slice(MAX_BATCH);
-      send(part);
-    }
+    const all = queue;
+    queue = [];
+    for (let i = 0; i < all.length; i += MAX_BATCH) send(all.slice(i, i + MAX_BATCH));
   }
 
+  /** The batch as CONSUME_LUA reads it: each distinct key and scope once, the numbers packed in one string. */
   function send(part: Pending[]): void {
-    const now = Math.max(...part.map((p) => p.nowMs));
+    let now = 0;
+    for (const p of part) if (p.nowMs > now) now = p.nowMs;
     const keys: string[] = [];
-    const args: (string | number)[] = [now, part.length];
+    const keyAt = new Map<string, number>();
+    const key = (k: string) => {
+      let i = keyAt.get(k);
+      if (i === undefined) keyAt.set(k, (i = keys.push(k)));
+      return i;
+    };
+    const args: string[] = [String(now), ''];
+    const scopeAt = new Map<string, number>();
+    let packed = String(part.length);
     for (const p of part) {
-      args.push(p.checks.length);
+      packed += ` ${p.checks.length}`;
       for (const c of p.checks) {
-        keys.push(c.current, c.previous, c.index);
-        const limited: number[] = [];
-        for (let q = 0; q < QUANTITY_COUNT; q++) if (c.limits[q]! >= 0) limited.push(q);
-        args.push(c.prevWeight, c.ttlMs, indexScope(c, p.nowMs), limited.length);
-        for (const q of limited) args.push(q + 1, c.limits[q]!, c.amounts[q]!);
+        let scope = 0;
+        if (!fresh(c, p.nowMs)) {
+          scope = scopeAt.get(c.scope) ?? 0;
+          if (scope === 0) scopeAt.set(c.scope, (scope = args.push(c.scope)));
+        }
+        let limited = 0;
+        let triples = '';
+        for (let q = 0; q < QUANTITY_COUNT; q++) {
+          const limit = c.limits[q]!;
+          if (limit < 0) continue;
+          limited++;
+          triples += ` ${q + 1} ${limit} ${c.amounts[q]!}`;
+        }
+        packed += ` ${key(c.current)} ${key(c.previous)} ${key(c.index)} ${c.prevWeight} ${c.ttlMs} ${scope} ${limited}${triples}`;
       }
     }
+    args[1] = packed;
     run(keys, args).then(
-      (out) => {
+      (answer) => {
+        const out = answer.split(' ');
         let o = 0;
         for (const p of part) {
           const refused = Number(out[o++]);
           const used = new Array<number>(p.checks.length * QUANTITY_COUNT).fill(0);
-          p.checks.forEach((c, i) => {
-            for (let q = 0; q < QUANTITY_COUNT; q++) if (c.limits[q]! >= 0) used[i * QUANTITY_COUNT + q] = Number(out[o++]);
-          });
+          for (let i = 0; i < p.checks.length; i++) {
+            const limits = p.checks[i]!.limits;
+            for (let q = 0; q < QUANTITY_COUNT; q++) if (limits[q]! >= 0) used[i * QUANTITY_COUNT + q] = Number(out[o++]);
+          }
           if (refused < 0) noteTouched(p);
           p.resolve({ refused, used });
         }

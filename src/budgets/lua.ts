@@ -5,62 +5,92 @@
 
 /**
  * Many decisions in one call (the store batches the decisions of one event-loop turn): each decision
- * is still all-or-nothing, and the batch runs atomically, in order.
- * KEYS per check: current bucket, previous bucket, scope index.
- * ARGV: now, D decisions; per decision: C checks; per check: prevWeight, ttlMs, scope ('' = the
- * index was touched lately, skip it), Q limited quantities, then Q × (quantity 1..5, limit, amount).
- * Returns per decision: refused (-1 | check*5+quantity-1), then the sliding use before the call of
- * each limited quantity, in order (strings: sliding use is fractional).
+ * is still all-or-nothing, and the batch runs atomically, in order. Decisions of one turn mostly
+ * draw on the same few counters, so the script reads each counter field once, keeps the batch's
+ * running values in a table, and writes each field's total increment once at the end.
+ * KEYS: the batch's distinct keys (counters and scope indexes), each once.
+ * ARGV[1]: now. ARGV[2]: the decisions packed as space-separated numbers: D, then per decision C
+ * checks, per check: current key, previous key, index key (KEYS positions), prevWeight, ttlMs,
+ * scope (an ARGV position, 0 = the index was touched lately, skip it), Q limited quantities, then
+ * Q × (quantity 1..5, limit, amount). ARGV[3…]: the batch's distinct scopes.
+ * Returns one string, space-separated: per decision refused (-1 | check*5+quantity-1), then the
+ * sliding use before the call of each limited quantity, in order.
  */
 export const CONSUME_LUA = `
 local F = {'requests','request_bytes','log_events','metric_points','events'}
 local now = ARGV[1]
-local a = 3
-local k = 0
+local T = {}
+for tok in string.gmatch(ARGV[2], '%S+') do T[#T + 1] = tonumber(tok) end
+-- val[key][field]: the running value; base[key][field]: the value before the batch; add[key][field]: the batch's increment
+local val, base, add, order = {}, {}, {}, {}
+local function get(key, f)
+  local v = val[key]
+  if v == nil then v = {}; val[key] = v; base[key] = {} end
+  local x = v[f]
+  if x == nil then
+    x = tonumber(redis.call('HGET', KEYS[key], f)) or 0
+    v[f] = x
+    base[key][f] = x
+  end
+  return x
+end
+local touch = {}
+local a = 2
 local out = {}
-for d = 1, tonumber(ARGV[2]) do
-  local c0, a0, k0 = a, a + 1, k
+for d = 1, T[1] do
+  local c = T[a]
+  local a0 = a + 1
   local refused = -1
   local at = #out + 1
   out[at] = -1
   a = a + 1
-  for i = 0, tonumber(ARGV[c0]) - 1 do
-    local w = tonumber(ARGV[a])
-    local q = tonumber(ARGV[a + 3])
-    a = a + 4
+  for i = 0, c - 1 do
+    local cur, prev, w, q = T[a], T[a + 1], T[a + 3], T[a + 6]
+    a = a + 7
     for j = 1, q do
-      local f = F[tonumber(ARGV[a])]
-      local used = (tonumber(redis.call('HGET', KEYS[k + 1], f)) or 0) + (tonumber(redis.call('HGET', KEYS[k + 2], f)) or 0) * w
+      local f = F[T[a]]
+      local used = get(cur, f) + get(prev, f) * w
       out[#out + 1] = tostring(used)
-      local amount = tonumber(ARGV[a + 2])
-      if refused < 0 and amount > 0 and used + amount > tonumber(ARGV[a + 1]) then refused = i * 5 + tonumber(ARGV[a]) - 1 end
+      local amount = T[a + 2]
+      if refused < 0 and amount > 0 and used + amount > T[a + 1] then refused = i * 5 + T[a] - 1 end
       a = a + 3
     end
-    k = k + 3
   end
   out[at] = refused
   if refused < 0 then
-    a, k = a0, k0
-    for i = 0, tonumber(ARGV[c0]) - 1 do
-      local ttl, scope, q = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-      a = a + 4
-      local fresh = false
+    local b = a0
+    for i = 0, c - 1 do
+      local cur, idx, ttl, scope, q = T[b], T[b + 2], T[b + 4], T[b + 5], T[b + 6]
+      b = b + 7
       for j = 1, q do
-        local amount = tonumber(ARGV[a + 2])
-        if amount > 0 and redis.call('HINCRBY', KEYS[k + 1], F[tonumber(ARGV[a])], amount) == amount then fresh = true end
-        a = a + 3
+        local f = F[T[b]]
+        local amount = T[b + 2]
+        if amount > 0 then
+          local s = add[cur]
+          if s == nil then s = {}; add[cur] = s; order[#order + 1] = {cur, ttl} end
+          s[f] = (s[f] or 0) + amount
+          val[cur][f] = val[cur][f] + amount
+        end
+        b = b + 3
       end
-      -- a counter gets its TTL when it is created; a live one keeps the TTL it has
-      if fresh then redis.call('PEXPIRE', KEYS[k + 1], ttl) end
-      if scope ~= '' then
-        redis.call('ZADD', KEYS[k + 3], now, scope)
-        redis.call('PEXPIRE', KEYS[k + 3], 691200000)
-      end
-      k = k + 3
+      if scope > 0 then touch[#touch + 1] = {idx, scope} end
     end
   end
 end
-return out
+for _, o in ipairs(order) do
+  local key, fresh = o[1], false
+  for f, n in pairs(add[key]) do
+    redis.call('HINCRBY', KEYS[key], f, n)
+    if base[key][f] == 0 then fresh = true end
+  end
+  -- a counter gets its TTL when it is created; a live one keeps the TTL it has
+  if fresh then redis.call('PEXPIRE', KEYS[key], o[2]) end
+end
+for _, t in ipairs(touch) do
+  redis.call('ZADD', KEYS[t[1]], now, ARGV[t[2]])
+  redis.call('PEXPIRE', KEYS[t[1]], 691200000)
+end
+return table.concat(out, ' ')
 `;
 
 /**
