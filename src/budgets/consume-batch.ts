@@ -57,7 +57,10 @@ export function createConsumeBatcher(run: ConsumeRunner) {
     for (let i = 0; i < all.length; i += MAX_BATCH) send(all.slice(i, i + MAX_BATCH));
   }
 
-  /** The batch as CONSUME_LUA reads it: each distinct key and scope once, the numbers packed in one string. */
+  /**
+   * The batch as CONSUME_LUA reads it: each distinct key, scope and counter field once, the window
+   * settings once per distinct (limits, amounts, prevWeight, ttl), the numbers packed in strings.
+   */
   function send(part: Pending[]): void {
     let now = 0;
     for (const p of part) if (p.nowMs > now) now = p.nowMs;
@@ -68,41 +71,103 @@ export function createConsumeBatcher(run: ConsumeRunner) {
       if (i === undefined) keyAt.set(k, (i = keys.push(k)));
       return i;
     };
-    const args: string[] = [String(now), ''];
+    /** (key, quantity) → slot, 1-based; slotOf[i * 2 + j]: the slots of check i's limited quantity j (current, previous). */
+    const slotAt = new Map<number, number>();
+    let slots = '';
+    let slotCount = 0;
+    const slot = (k: string, q: number) => {
+      const id = key(k) * 8 + q;
+      let i = slotAt.get(id);
+      if (i === undefined) {
+        slotAt.set(id, (i = ++slotCount));
+        slots += ` ${keyAt.get(k)!} ${q + 1}`;
+      }
+      return i;
+    };
+    // limits array → amounts array → prevWeight → ttl → spec number (the arrays are shared per window and per call kind)
+    const specAt = new Map<readonly number[], Map<readonly number[], Map<number, Map<number, number>>>>();
+    let specs = '';
+    let specCount = 0;
+    const spec = (c: CounterCheck) => {
+      let byAmounts = specAt.get(c.limits);
+      if (!byAmounts) specAt.set(c.limits, (byAmounts = new Map()));
+      let byWeight = byAmounts.get(c.amounts);
+      if (!byWeight) byAmounts.set(c.amounts, (byWeight = new Map()));
+      let byTtl = byWeight.get(c.prevWeight);
+      if (!byTtl) byWeight.set(c.prevWeight, (byTtl = new Map()));
+      let i = byTtl.get(c.ttlMs);
+      if (i === undefined) {
+        byTtl.set(c.ttlMs, (i = ++specCount));
+        let limited = 0;
+        let triples = '';
+        for (let q = 0; q < QUANTITY_COUNT; q++) {
+          if (c.limits[q]! < 0) continue;
+          limited++;
+          triples += ` ${q + 1} ${c.limits[q]!} ${c.amounts[q]!}`;
+        }
+        specs += ` ${c.prevWeight} ${c.ttlMs} ${limited}${triples}`;
+      }
+      return i;
+    };
+    const args: string[] = [String(now), '', '', ''];
     const scopeAt = new Map<string, number>();
-    let packed = String(part.length);
+    /** Per decision, per check, per limited quantity: [current slot, previous slot]. */
+    const slotsOf: number[][] = [];
+    let decisions = String(part.length);
     for (const p of part) {
-      packed += ` ${p.checks.length}`;
+      decisions += ` ${p.checks.length}`;
+      const mine: number[] = [];
       for (const c of p.checks) {
         let scope = 0;
         if (!fresh(c, p.nowMs)) {
           scope = scopeAt.get(c.scope) ?? 0;
           if (scope === 0) scopeAt.set(c.scope, (scope = args.push(c.scope)));
         }
-        let limited = 0;
-        let triples = '';
+        decisions += ` ${spec(c)} ${key(c.index)} ${scope}`;
         for (let q = 0; q < QUANTITY_COUNT; q++) {
-          const limit = c.limits[q]!;
-          if (limit < 0) continue;
-          limited++;
-          triples += ` ${q + 1} ${limit} ${c.amounts[q]!}`;
+          if (c.limits[q]! < 0) continue;
+          const cur = slot(c.current, q);
+          const prev = slot(c.previous, q);
+          mine.push(cur, prev);
+          decisions += ` ${cur} ${prev}`;
         }
-        packed += ` ${key(c.current)} ${key(c.previous)} ${key(c.index)} ${c.prevWeight} ${c.ttlMs} ${scope} ${limited}${triples}`;
       }
+      slotsOf.push(mine);
     }
-    args[1] = packed;
+    args[1] = `${slotCount}${slots}`;
+    args[2] = `${specCount}${specs}`;
+    args[3] = decisions;
     run(keys, args).then(
       (answer) => {
         const out = answer.split(' ');
-        let o = 0;
-        for (const p of part) {
-          const refused = Number(out[o++]);
+        // Slot values before the batch, then replayed decision by decision as the script ran them.
+        const val = new Array<number>(slotCount + 1);
+        for (let s = 1; s <= slotCount; s++) val[s] = Number(out[part.length + s - 1]);
+        for (let d = 0; d < part.length; d++) {
+          const p = part[d]!;
+          const refused = Number(out[d]);
+          const mine = slotsOf[d]!;
           const used = new Array<number>(p.checks.length * QUANTITY_COUNT).fill(0);
+          let m = 0;
           for (let i = 0; i < p.checks.length; i++) {
-            const limits = p.checks[i]!.limits;
-            for (let q = 0; q < QUANTITY_COUNT; q++) if (limits[q]! >= 0) used[i * QUANTITY_COUNT + q] = Number(out[o++]);
+            const c = p.checks[i]!;
+            for (let q = 0; q < QUANTITY_COUNT; q++) {
+              if (c.limits[q]! < 0) continue;
+              used[i * QUANTITY_COUNT + q] = val[mine[m]!]! + val[mine[m + 1]!]! * c.prevWeight;
+              m += 2;
+            }
           }
-          if (refused < 0) noteTouched(p);
+          if (refused < 0) {
+            m = 0;
+            for (const c of p.checks) {
+              for (let q = 0; q < QUANTITY_COUNT; q++) {
+                if (c.limits[q]! < 0) continue;
+                if (c.amounts[q]! > 0) val[mine[m]!] = val[mine[m]!]! + c.amounts[q]!;
+                m += 2;
+              }
+            }
+            noteTouched(p);
+          }
           p.resolve({ refused, used });
         }
       },

@@ -1,95 +1,99 @@
 /**
- * The Lua scripts the Redis store runs (one EVALSHA per decision). Redis runs a script atomically,
+ * The Lua scripts the Redis store runs (one EVALSHA per batch of decisions, consume-batch.ts). Redis runs a script atomically,
  * so every replica sees each decision whole: read all windows, then increment all or none.
  */
 
 /**
  * Many decisions in one call (the store batches the decisions of one event-loop turn): each decision
  * is still all-or-nothing, and the batch runs atomically, in order. Decisions of one turn mostly
- * draw on the same few counters, so the script reads each counter field once, keeps the batch's
- * running values in a table, and writes each field's total increment once at the end.
+ * draw on the same few counter fields, so the batch names each (key, field) once as a slot: the
+ * script reads every slot once, keeps running values per slot, and writes each slot's total
+ * increment once at the end. It answers only what the caller cannot know — each decision's refusal
+ * and each slot's value before the batch; the caller replays the sliding use from those
+ * (consume-batch.ts), with the same arithmetic in the same order.
  * KEYS: the batch's distinct keys (counters and scope indexes), each once.
- * ARGV[1]: now. ARGV[2]: the decisions packed as space-separated numbers: D, then per decision C
- * checks, per check: current key, previous key, index key (KEYS positions), prevWeight, ttlMs,
- * scope (an ARGV position, 0 = the index was touched lately, skip it), Q limited quantities, then
- * Q × (quantity 1..5, limit, amount). ARGV[3…]: the batch's distinct scopes.
- * Returns one string, space-separated: per decision refused (-1 | check*5+quantity-1), then the
- * sliding use before the call of each limited quantity, in order.
+ * ARGV (numbers packed space-separated):
+ *   [1] now
+ *   [2] slots: K, then K × (key, quantity 1..5)
+ *   [3] specs: P, then per spec: prevWeight, ttlMs, Q, then Q × (quantity 1..5, limit, amount)
+ *   [4] decisions: D, then per decision C checks, per check: spec, index key, scope (an ARGV
+ *       position, 0 = the index was touched lately, skip it), then Q × (current slot, previous slot)
+ *   [5…] the batch's distinct scopes
+ * Returns one string: D refusals (-1 | check*5+quantity-1), then K slot values before the batch.
  */
 export const CONSUME_LUA = `
 local F = {'requests','request_bytes','log_events','metric_points','events'}
-local now = ARGV[1]
-local T = {}
-for tok in string.gmatch(ARGV[2], '%S+') do T[#T + 1] = tonumber(tok) end
--- val[key][field]: the running value; base[key][field]: the value before the batch; add[key][field]: the batch's increment
-local val, base, add, order = {}, {}, {}, {}
-local function get(key, f)
-  local v = val[key]
-  if v == nil then v = {}; val[key] = v; base[key] = {} end
-  local x = v[f]
-  if x == nil then
-    x = tonumber(redis.call('HGET', KEYS[key], f)) or 0
-    v[f] = x
-    base[key][f] = x
-  end
-  return x
+local function nums(s)
+  local t, n = {}, 0
+  for tok in string.gmatch(s, '[^ ]+') do n = n + 1; t[n] = tonumber(tok) end
+  return t
 end
-local touch = {}
+local S, P, T = nums(ARGV[2]), nums(ARGV[3]), nums(ARGV[4])
+local val, base, slotKey = {}, {}, {}
+local out, n = {}, 0
+for s = 1, S[1] do
+  local key, q = S[2 * s], S[2 * s + 1]
+  local x = tonumber(redis.call('HGET', KEYS[key], F[q])) or 0
+  val[s], base[s], slotKey[s] = x, x, key
+end
+-- spec number -> its position in P
+local spec, p = {}, 2
+for i = 1, P[1] do spec[i] = p; p = p + 3 + 3 * P[p + 2] end
+local add, ttlOf, touch, nt, touched = {}, {}, {}, 0, {}
 local a = 2
-local out = {}
 for d = 1, T[1] do
-  local c = T[a]
-  local a0 = a + 1
-  local refused = -1
-  local at = #out + 1
-  out[at] = -1
+  local c, a0, refused = T[a], a + 1, -1
   a = a + 1
   for i = 0, c - 1 do
-    local cur, prev, w, q = T[a], T[a + 1], T[a + 3], T[a + 6]
-    a = a + 7
-    for j = 1, q do
-      local f = F[T[a]]
-      local used = get(cur, f) + get(prev, f) * w
-      out[#out + 1] = tostring(used)
-      local amount = T[a + 2]
-      if refused < 0 and amount > 0 and used + amount > T[a + 1] then refused = i * 5 + T[a] - 1 end
-      a = a + 3
+    local sp = spec[T[a]]
+    local w, q = P[sp], P[sp + 2]
+    a = a + 3
+    for j = 0, q - 1 do
+      local e = sp + 3 + 3 * j
+      local amount = P[e + 2]
+      if refused < 0 and amount > 0 and val[T[a]] + val[T[a + 1]] * w + amount > P[e + 1] then refused = i * 5 + P[e] - 1 end
+      a = a + 2
     end
   end
-  out[at] = refused
+  n = n + 1
+  out[n] = refused
   if refused < 0 then
     local b = a0
     for i = 0, c - 1 do
-      local cur, idx, ttl, scope, q = T[b], T[b + 2], T[b + 4], T[b + 5], T[b + 6]
-      b = b + 7
-      for j = 1, q do
-        local f = F[T[b]]
-        local amount = T[b + 2]
-        if amount > 0 then
-          local s = add[cur]
-          if s == nil then s = {}; add[cur] = s; order[#order + 1] = {cur, ttl} end
-          s[f] = (s[f] or 0) + amount
-          val[cur][f] = val[cur][f] + amount
-        end
-        b = b + 3
+      local sp = spec[T[b]]
+      local q = P[sp + 2]
+      local scope = T[b + 2]
+      if scope > 0 then
+        local id = T[b + 1] * 65536 + scope
+        if not touched[id] then touched[id] = true; nt = nt + 1; touch[nt] = b end
       end
-      if scope > 0 then touch[#touch + 1] = {idx, scope} end
+      b = b + 3
+      for j = 0, q - 1 do
+        local amount = P[sp + 5 + 3 * j]
+        if amount > 0 then
+          local s = T[b]
+          val[s] = val[s] + amount
+          add[s] = (add[s] or 0) + amount
+          ttlOf[s] = P[sp + 1]
+        end
+        b = b + 2
+      end
     end
   end
 end
-for _, o in ipairs(order) do
-  local key, fresh = o[1], false
-  for f, n in pairs(add[key]) do
-    redis.call('HINCRBY', KEYS[key], f, n)
-    if base[key][f] == 0 then fresh = true end
-  end
+local fresh = {}
+for s, amount in pairs(add) do
+  redis.call('HINCRBY', KEYS[slotKey[s]], F[S[2 * s + 1]], amount)
   -- a counter gets its TTL when it is created; a live one keeps the TTL it has
-  if fresh then redis.call('PEXPIRE', KEYS[key], o[2]) end
+  if base[s] == 0 then fresh[slotKey[s]] = ttlOf[s] end
 end
-for _, t in ipairs(touch) do
-  redis.call('ZADD', KEYS[t[1]], now, ARGV[t[2]])
-  redis.call('PEXPIRE', KEYS[t[1]], 691200000)
+for key, ttl in pairs(fresh) do redis.call('PEXPIRE', KEYS[key], ttl) end
+for i = 1, nt do
+  local b = touch[i]
+  redis.call('ZADD', KEYS[T[b + 1]], ARGV[1], ARGV[T[b + 2]])
+  redis.call('PEXPIRE', KEYS[T[b + 1]], 691200000)
 end
+for s = 1, S[1] do n = n + 1; out[n] = base[s] end
 return table.concat(out, ' ')
 `;
 
