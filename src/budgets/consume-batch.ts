@@ -1,8 +1,8 @@
 import type { ConsumeResult, CounterCheck } from './store.js';
 import { QUANTITY_COUNT } from './store.js';
 
-/** Runs CONSUME_LUA: keys and args as the script reads them (src/budgets/lua.ts). */
-export type ConsumeRunner = (keys: string[], args: (string | number)[]) => Promise<(number | string)[]>;
+/** Runs CONSUME_LUA: keys and args as the script reads them (src/budgets/lua.ts); its answer is one string. */
+export type ConsumeRunner = (keys: string[], args: string[]) => Promise<string>;
 
 /** Decisions per script call at most: bounds one call's argument list and the time Redis is busy with it. */
 export const MAX_BATCH = 128;
@@ -25,53 +25,149 @@ interface Pending {
 export function createConsumeBatcher(run: ConsumeRunner) {
   let queue: Pending[] = [];
   let scheduled = false;
-  const touched = new Map<string, number>();
 
-  const touchKey = (c: CounterCheck) => `${c.index}\u0000${c.scope}`;
-  /** '' when this scope's index entry was refreshed within INDEX_TOUCH_MS (the script skips it). */
-  function indexScope(c: CounterCheck, now: number): string {
-    const last = touched.get(touchKey(c));
-    return last !== undefined && now - last < INDEX_TOUCH_MS ? '' : c.scope;
+  /** index key → scope → when an accepted decision last refreshed that entry. */
+  const touched = new Map<string, Map<string, number>>();
+  let touchedSize = 0;
+
+  /** True when this scope's index entry was refreshed within INDEX_TOUCH_MS (the script skips it). */
+  function fresh(c: CounterCheck, now: number): boolean {
+    const last = touched.get(c.index)?.get(c.scope);
+    return last !== undefined && now - last < INDEX_TOUCH_MS;
   }
   /** Only an accepted decision refreshes the index (a refused one leaves everything as it was). */
   function noteTouched(p: Pending): void {
-    if (touched.size >= TOUCHED_CAP) touched.clear();
-    for (const c of p.checks) if (indexScope(c, p.nowMs) !== '') touched.set(touchKey(c), p.nowMs);
+    if (touchedSize >= TOUCHED_CAP) {
+      touched.clear();
+      touchedSize = 0;
+    }
+    for (const c of p.checks) {
+      if (fresh(c, p.nowMs)) continue;
+      let scopes = touched.get(c.index);
+      if (!scopes) touched.set(c.index, (scopes = new Map()));
+      if (!scopes.has(c.scope)) touchedSize++;
+      scopes.set(c.scope, p.nowMs);
+    }
   }
 
   function flush(): void {
     scheduled = false;
-    while (queue.length > 0) {
-      const part = queue.slice(0, MAX_BATCH);
-      queue = queue.slice(MAX_BATCH);
-      send(part);
-    }
+    const all = queue;
+    queue = [];
+    for (let i = 0; i < all.length; i += MAX_BATCH) send(all.slice(i, i + MAX_BATCH));
   }
 
+  /**
+   * The batch as CONSUME_LUA reads it: each distinct key, scope and counter field once, the window
+   * settings once per distinct (limits, amounts, prevWeight, ttl), the numbers packed in strings.
+   */
   function send(part: Pending[]): void {
-    const now = Math.max(...part.map((p) => p.nowMs));
+    let now = 0;
+    for (const p of part) if (p.nowMs > now) now = p.nowMs;
     const keys: string[] = [];
-    const args: (string | number)[] = [now, part.length];
-    for (const p of part) {
-      args.push(p.checks.length);
-      for (const c of p.checks) {
-        keys.push(c.current, c.previous, c.index);
-        const limited: number[] = [];
-        for (let q = 0; q < QUANTITY_COUNT; q++) if (c.limits[q]! >= 0) limited.push(q);
-        args.push(c.prevWeight, c.ttlMs, indexScope(c, p.nowMs), limited.length);
-        for (const q of limited) args.push(q + 1, c.limits[q]!, c.amounts[q]!);
+    const keyAt = new Map<string, number>();
+    const key = (k: string) => {
+      let i = keyAt.get(k);
+      if (i === undefined) keyAt.set(k, (i = keys.push(k)));
+      return i;
+    };
+    /** (key, quantity) → slot, 1-based; slotOf[i * 2 + j]: the slots of check i's limited quantity j (current, previous). */
+    const slotAt = new Map<number, number>();
+    let slots = '';
+    let slotCount = 0;
+    const slot = (k: string, q: number) => {
+      const id = key(k) * 8 + q;
+      let i = slotAt.get(id);
+      if (i === undefined) {
+        slotAt.set(id, (i = ++slotCount));
+        slots += ` ${keyAt.get(k)!} ${q + 1}`;
       }
+      return i;
+    };
+    // limits array → amounts array → prevWeight → ttl → spec number (the arrays are shared per window and per call kind)
+    const specAt = new Map<readonly number[], Map<readonly number[], Map<number, Map<number, number>>>>();
+    let specs = '';
+    let specCount = 0;
+    const spec = (c: CounterCheck) => {
+      let byAmounts = specAt.get(c.limits);
+      if (!byAmounts) specAt.set(c.limits, (byAmounts = new Map()));
+      let byWeight = byAmounts.get(c.amounts);
+      if (!byWeight) byAmounts.set(c.amounts, (byWeight = new Map()));
+      let byTtl = byWeight.get(c.prevWeight);
+      if (!byTtl) byWeight.set(c.prevWeight, (byTtl = new Map()));
+      let i = byTtl.get(c.ttlMs);
+      if (i === undefined) {
+        byTtl.set(c.ttlMs, (i = ++specCount));
+        let limited = 0;
+        let triples = '';
+        for (let q = 0; q < QUANTITY_COUNT; q++) {
+          if (c.limits[q]! < 0) continue;
+          limited++;
+          triples += ` ${q + 1} ${c.limits[q]!} ${c.amounts[q]!}`;
+        }
+        specs += ` ${c.prevWeight} ${c.ttlMs} ${limited}${triples}`;
+      }
+      return i;
+    };
+    const args: string[] = [String(now), '', '', ''];
+    const scopeAt = new Map<string, number>();
+    /** Per decision, per check, per limited quantity: [current slot, previous slot]. */
+    const slotsOf: number[][] = [];
+    let decisions = String(part.length);
+    for (const p of part) {
+      decisions += ` ${p.checks.length}`;
+      const mine: number[] = [];
+      for (const c of p.checks) {
+        let scope = 0;
+        if (!fresh(c, p.nowMs)) {
+          scope = scopeAt.get(c.scope) ?? 0;
+          if (scope === 0) scopeAt.set(c.scope, (scope = args.push(c.scope)));
+        }
+        decisions += ` ${spec(c)} ${key(c.index)} ${scope}`;
+        for (let q = 0; q < QUANTITY_COUNT; q++) {
+          if (c.limits[q]! < 0) continue;
+          const cur = slot(c.current, q);
+          const prev = slot(c.previous, q);
+          mine.push(cur, prev);
+          decisions += ` ${cur} ${prev}`;
+        }
+      }
+      slotsOf.push(mine);
     }
+    args[1] = `${slotCount}${slots}`;
+    args[2] = `${specCount}${specs}`;
+    args[3] = decisions;
     run(keys, args).then(
-      (out) => {
-        let o = 0;
-        for (const p of part) {
-          const refused = Number(out[o++]);
+      (answer) => {
+        const out = answer.split(' ');
+        // Slot values before the batch, then replayed decision by decision as the script ran them.
+        const val = new Array<number>(slotCount + 1);
+        for (let s = 1; s <= slotCount; s++) val[s] = Number(out[part.length + s - 1]);
+        for (let d = 0; d < part.length; d++) {
+          const p = part[d]!;
+          const refused = Number(out[d]);
+          const mine = slotsOf[d]!;
           const used = new Array<number>(p.checks.length * QUANTITY_COUNT).fill(0);
-          p.checks.forEach((c, i) => {
-            for (let q = 0; q < QUANTITY_COUNT; q++) if (c.limits[q]! >= 0) used[i * QUANTITY_COUNT + q] = Number(out[o++]);
-          });
-          if (refused < 0) noteTouched(p);
+          let m = 0;
+          for (let i = 0; i < p.checks.length; i++) {
+            const c = p.checks[i]!;
+            for (let q = 0; q < QUANTITY_COUNT; q++) {
+              if (c.limits[q]! < 0) continue;
+              used[i * QUANTITY_COUNT + q] = val[mine[m]!]! + val[mine[m + 1]!]! * c.prevWeight;
+              m += 2;
+            }
+          }
+          if (refused < 0) {
+            m = 0;
+            for (const c of p.checks) {
+              for (let q = 0; q < QUANTITY_COUNT; q++) {
+                if (c.limits[q]! < 0) continue;
+                if (c.amounts[q]! > 0) val[mine[m]!] = val[mine[m]!]! + c.amounts[q]!;
+                m += 2;
+              }
+            }
+            noteTouched(p);
+          }
           p.resolve({ refused, used });
         }
       },

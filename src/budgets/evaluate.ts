@@ -1,9 +1,7 @@
 import { BUDGET_QUANTITIES, type BudgetQuantity } from '../config/sections/budgets.js';
 import type { RefusalExtras } from '../errors.js';
-import { budgetKeys } from './keys.js';
-import type { BudgetCaller, CompiledBudget } from './match.js';
+import type { BudgetCaller, CompiledBudget, CompiledWindow } from './match.js';
 import type { ConsumeResult, CounterCheck } from './store.js';
-import { windowPosition } from './windows.js';
 
 /** What one call adds, per quantity. */
 export type Amounts = Partial<Record<BudgetQuantity, number>>;
@@ -13,34 +11,47 @@ export interface PlannedCheck {
   readonly budget: CompiledBudget;
   readonly windowMs: number;
   readonly resetSeconds: number;
+  readonly window: CompiledWindow;
   readonly check: CounterCheck;
 }
 
-/** The counter checks a call draws on (pure): every window of every matching budget that limits something the call adds. */
-export function planChecks(budgets: readonly CompiledBudget[], caller: BudgetCaller, amounts: Amounts, prefix: string, nowMs: number): PlannedCheck[] {
+/** Per quantity, what a Check adds: one request. */
+export const ONE_REQUEST: readonly number[] = Object.freeze([1, 0, 0, 0, 0]);
+
+/** Amounts in BUDGET_QUANTITIES order. */
+export function amountList(amounts: Amounts): readonly number[] {
+  return BUDGET_QUANTITIES.map((q) => amounts[q] ?? 0);
+}
+
+/**
+ * The counter checks a call draws on (pure): every window of every matching budget that limits
+ * something the call adds. `amounts` per quantity (amountList, or ONE_REQUEST). Limits and key names
+ * come from the compiled budget (shared, not rebuilt per decision).
+ */
+export function planChecks(budgets: readonly CompiledBudget[], caller: BudgetCaller, amounts: Amounts | readonly number[], prefix: string, nowMs: number): PlannedCheck[] {
+  const adds = Array.isArray(amounts) ? (amounts as readonly number[]) : amountList(amounts as Amounts);
   const out: PlannedCheck[] = [];
   for (const budget of budgets) {
-    const keys = budgetKeys(prefix, budget.config.name);
-    const scope = budget.scope(caller);
-    for (const w of budget.config.limits) {
-      const limits = BUDGET_QUANTITIES.map((q) => w[q] ?? -1);
-      const adds = BUDGET_QUANTITIES.map((q) => amounts[q] ?? 0);
-      if (!limits.some((l, i) => l >= 0 && adds[i]! > 0)) continue;
-      const pos = windowPosition(nowMs, w.window);
+    let scope: string | undefined;
+    let index: string | undefined;
+    const windows = budget.windows;
+    for (let wi = 0; wi < windows.length; wi++) {
+      const w = windows[wi]!;
+      let adding = false;
+      for (const q of w.limited) if (adds[q]! > 0) adding = true;
+      if (!adding) continue;
+      scope ??= budget.scope(caller);
+      index ??= budget.keys.index(prefix);
+      const windowMs = w.windowMs;
+      const bucket = Math.floor(nowMs / windowMs);
+      const elapsed = nowMs - bucket * windowMs;
+      const keys = budget.keys.counters(prefix, scope, wi, windowMs, bucket);
       out.push({
         budget,
-        windowMs: w.window,
-        resetSeconds: pos.resetSeconds,
-        check: {
-          current: keys.counter(scope, w.window, pos.bucket),
-          previous: keys.counter(scope, w.window, pos.bucket - 1),
-          index: keys.index,
-          scope,
-          prevWeight: pos.prevWeight,
-          ttlMs: pos.ttlMs,
-          limits,
-          amounts: adds,
-        },
+        windowMs,
+        resetSeconds: Math.max(1, Math.ceil((windowMs - elapsed) / 1000)),
+        window: w,
+        check: { current: keys.current, previous: keys.previous, index, scope, prevWeight: 1 - elapsed / windowMs, ttlMs: 2 * windowMs + 1000, limits: w.limits, amounts: adds },
       });
     }
   }
@@ -58,17 +69,19 @@ export interface WindowStanding {
   readonly resetSeconds: number;
 }
 
-export function standings(planned: readonly PlannedCheck[], result: ConsumeResult): WindowStanding[] {
+/** The standings of the planned checks of `budget` (all of them when it is undefined). */
+export function standings(planned: readonly PlannedCheck[], result: ConsumeResult, budget?: CompiledBudget): WindowStanding[] {
   const out: WindowStanding[] = [];
-  planned.forEach((p, i) => {
-    BUDGET_QUANTITIES.forEach((q, j) => {
+  for (let i = 0; i < planned.length; i++) {
+    const p = planned[i]!;
+    if (budget !== undefined && p.budget !== budget) continue;
+    for (const j of p.window.limited) {
       const limit = p.check.limits[j]!;
-      if (limit < 0) return;
       const used = result.used[i * 5 + j] ?? 0;
       const after = result.refused < 0 ? used + p.check.amounts[j]! : used;
-      out.push({ budget: p.budget.config.name, windowMs: p.windowMs, quantity: q, limit, remaining: Math.max(0, Math.floor(limit - after)), resetSeconds: p.resetSeconds });
-    });
-  });
+      out.push({ budget: p.budget.config.name, windowMs: p.windowMs, quantity: BUDGET_QUANTITIES[j]!, limit, remaining: Math.max(0, Math.floor(limit - after)), resetSeconds: p.resetSeconds });
+    }
+  }
   return out;
 }
 
@@ -104,13 +117,21 @@ export function exceededExtras(planned: readonly PlannedCheck[], result: Consume
  */
 export function allowedHeaders(windows: readonly WindowStanding[]): Record<string, string> {
   let best: WindowStanding | undefined;
+  let bestShare = Infinity;
   for (const w of windows) {
     if (w.quantity !== 'requests') continue;
     const share = w.limit === 0 ? 0 : w.remaining / w.limit;
-    const bestShare = best === undefined ? Infinity : best.limit === 0 ? 0 : best.remaining / best.limit;
-    if (share < bestShare || (share === bestShare && best !== undefined && w.resetSeconds < best.resetSeconds)) best = w;
+    if (share < bestShare || (share === bestShare && best !== undefined && w.resetSeconds < best.resetSeconds)) {
+      best = w;
+      bestShare = share;
+    }
   }
   if (!best) return {};
-  const { 'retry-after': _, ...headers } = rateLimitHeaders(best.budget, best.limit, best.remaining, best.resetSeconds, best.windowMs / 1000);
-  return headers;
+  return {
+    'x-ratelimit-limit': String(best.limit),
+    'x-ratelimit-remaining': String(best.remaining),
+    'x-ratelimit-reset': String(best.resetSeconds),
+    'x-ratelimit-period': String(best.windowMs / 1000),
+    'x-ratelimit-name': best.budget,
+  };
 }

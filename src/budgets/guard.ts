@@ -3,7 +3,7 @@ import type { FindingSummary } from '../audit/events.js';
 import type { KeywardConfig } from '../config/load.js';
 import { KeywardError, type RefusalExtras } from '../errors.js';
 import type { BodyCodec } from '../mask/codecs.js';
-import { allowedHeaders, exceededExtras, planChecks, rateLimitHeaders, standings, type Amounts, type WindowStanding } from './evaluate.js';
+import { allowedHeaders, exceededExtras, ONE_REQUEST, planChecks, rateLimitHeaders, standings, type Amounts, type WindowStanding } from './evaluate.js';
 import type { BudgetGauges } from './gauges.js';
 import { budgetKeys, hourOf, seriesKeyset } from './keys.js';
 import { budgetsFor, type BudgetCaller, type CompiledBudget } from './match.js';
@@ -52,17 +52,17 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
   }
 
   /** Counts the call; returns the standing of every window it drew on (none when uncounted). */
-  async function consume(config: KeywardConfig, matched: readonly CompiledBudget[], caller: BudgetCaller, amounts: Amounts): Promise<WindowStanding[]> {
+  async function consume(config: KeywardConfig, matched: readonly CompiledBudget[], caller: BudgetCaller, amounts: Amounts | readonly number[]): Promise<readonly WindowStanding[]> {
     const at = now();
     const planned = planChecks(matched, caller, amounts, config.budget_store.key_prefix, at);
     if (planned.length === 0) return [];
-    const result = await orUnavailable(config, () => store.consume(planned.map((p) => p.check), at), null);
+    const checks = planned.map((p) => p.check);
+    const result = await orUnavailable(config, () => store.consume(checks, at), null);
     if (!result) return [];
-    const all: WindowStanding[] = [];
-    for (const b of matched) {
-      const mine = standings(planned.filter((p) => p.budget === b), result);
-      deps.gauges?.record(b.label(caller), mine);
-      all.push(...mine);
+    const all = standings(planned, result);
+    if (deps.gauges) {
+      if (matched.length === 1) deps.gauges.record(matched[0]!.label(caller), all);
+      else for (const b of matched) deps.gauges.record(b.label(caller), standings(planned, result, b));
     }
     if (result.refused >= 0) throw new KeywardError('budget_exceeded', `budget ${planned[Math.floor(result.refused / 5)]!.budget.config.name}`, exceededExtras(planned, result));
     return all;
@@ -72,7 +72,9 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
     /** ext_authz: counts the call against every matching budget's request limits; the X-RateLimit headers of the tightest window, or {} when no budget counted it. */
     async checkRequest(config: KeywardConfig, caller: BudgetCaller): Promise<Record<string, string>> {
       if (config.budgets.length === 0) return {};
-      return allowedHeaders(await consume(config, budgetsFor(config.budgets, caller), caller, { requests: 1 }));
+      const matched = budgetsFor(config.budgets, caller);
+      if (matched.length === 0) return {};
+      return allowedHeaders(await consume(config, matched, caller, ONE_REQUEST));
     },
 
     /** ext_proc request headers: whether the body must be buffered for a budget to weigh it. */

@@ -1,66 +1,100 @@
 /**
- * The Lua scripts the Redis store runs (one EVALSHA per decision). Redis runs a script atomically,
+ * The Lua scripts the Redis store runs (one EVALSHA per batch of decisions, consume-batch.ts). Redis runs a script atomically,
  * so every replica sees each decision whole: read all windows, then increment all or none.
  */
 
 /**
  * Many decisions in one call (the store batches the decisions of one event-loop turn): each decision
- * is still all-or-nothing, and the batch runs atomically, in order.
- * KEYS per check: current bucket, previous bucket, scope index.
- * ARGV: now, D decisions; per decision: C checks; per check: prevWeight, ttlMs, scope ('' = the
- * index was touched lately, skip it), Q limited quantities, then Q × (quantity 1..5, limit, amount).
- * Returns per decision: refused (-1 | check*5+quantity-1), then the sliding use before the call of
- * each limited quantity, in order (strings: sliding use is fractional).
+ * is still all-or-nothing, and the batch runs atomically, in order. Decisions of one turn mostly
+ * draw on the same few counter fields, so the batch names each (key, field) once as a slot: the
+ * script reads every slot once, keeps running values per slot, and writes each slot's total
+ * increment once at the end. It answers only what the caller cannot know — each decision's refusal
+ * and each slot's value before the batch; the caller replays the sliding use from those
+ * (consume-batch.ts), with the same arithmetic in the same order.
+ * KEYS: the batch's distinct keys (counters and scope indexes), each once.
+ * ARGV (numbers packed space-separated):
+ *   [1] now
+ *   [2] slots: K, then K × (key, quantity 1..5)
+ *   [3] specs: P, then per spec: prevWeight, ttlMs, Q, then Q × (quantity 1..5, limit, amount)
+ *   [4] decisions: D, then per decision C checks, per check: spec, index key, scope (an ARGV
+ *       position, 0 = the index was touched lately, skip it), then Q × (current slot, previous slot)
+ *   [5…] the batch's distinct scopes
+ * Returns one string: D refusals (-1 | check*5+quantity-1), then K slot values before the batch.
  */
 export const CONSUME_LUA = `
 local F = {'requests','request_bytes','log_events','metric_points','events'}
-local now = ARGV[1]
-local a = 3
-local k = 0
-local out = {}
-for d = 1, tonumber(ARGV[2]) do
-  local c0, a0, k0 = a, a + 1, k
-  local refused = -1
-  local at = #out + 1
-  out[at] = -1
+local function nums(s)
+  local t, n = {}, 0
+  for tok in string.gmatch(s, '[^ ]+') do n = n + 1; t[n] = tonumber(tok) end
+  return t
+end
+local S, P, T = nums(ARGV[2]), nums(ARGV[3]), nums(ARGV[4])
+local val, base, slotKey = {}, {}, {}
+local out, n = {}, 0
+for s = 1, S[1] do
+  local key, q = S[2 * s], S[2 * s + 1]
+  local x = tonumber(redis.call('HGET', KEYS[key], F[q])) or 0
+  val[s], base[s], slotKey[s] = x, x, key
+end
+-- spec number -> its position in P
+local spec, p = {}, 2
+for i = 1, P[1] do spec[i] = p; p = p + 3 + 3 * P[p + 2] end
+local add, ttlOf, touch, nt, touched = {}, {}, {}, 0, {}
+local a = 2
+for d = 1, T[1] do
+  local c, a0, refused = T[a], a + 1, -1
   a = a + 1
-  for i = 0, tonumber(ARGV[c0]) - 1 do
-    local w = tonumber(ARGV[a])
-    local q = tonumber(ARGV[a + 3])
-    a = a + 4
-    for j = 1, q do
-      local f = F[tonumber(ARGV[a])]
-      local used = (tonumber(redis.call('HGET', KEYS[k + 1], f)) or 0) + (tonumber(redis.call('HGET', KEYS[k + 2], f)) or 0) * w
-      out[#out + 1] = tostring(used)
-      local amount = tonumber(ARGV[a + 2])
-      if refused < 0 and amount > 0 and used + amount > tonumber(ARGV[a + 1]) then refused = i * 5 + tonumber(ARGV[a]) - 1 end
-      a = a + 3
+  for i = 0, c - 1 do
+    local sp = spec[T[a]]
+    local w, q = P[sp], P[sp + 2]
+    a = a + 3
+    for j = 0, q - 1 do
+      local e = sp + 3 + 3 * j
+      local amount = P[e + 2]
+      if refused < 0 and amount > 0 and val[T[a]] + val[T[a + 1]] * w + amount > P[e + 1] then refused = i * 5 + P[e] - 1 end
+      a = a + 2
     end
-    k = k + 3
   end
-  out[at] = refused
+  n = n + 1
+  out[n] = refused
   if refused < 0 then
-    a, k = a0, k0
-    for i = 0, tonumber(ARGV[c0]) - 1 do
-      local ttl, scope, q = ARGV[a + 1], ARGV[a + 2], tonumber(ARGV[a + 3])
-      a = a + 4
-      local fresh = false
-      for j = 1, q do
-        local amount = tonumber(ARGV[a + 2])
-        if amount > 0 and redis.call('HINCRBY', KEYS[k + 1], F[tonumber(ARGV[a])], amount) == amount then fresh = true end
-        a = a + 3
+    local b = a0
+    for i = 0, c - 1 do
+      local sp = spec[T[b]]
+      local q = P[sp + 2]
+      local scope = T[b + 2]
+      if scope > 0 then
+        local id = T[b + 1] * 65536 + scope
+        if not touched[id] then touched[id] = true; nt = nt + 1; touch[nt] = b end
       end
-      -- a counter gets its TTL when it is created; a live one keeps the TTL it has
-      if fresh then redis.call('PEXPIRE', KEYS[k + 1], ttl) end
-      if scope ~= '' then
-        redis.call('ZADD', KEYS[k + 3], now, scope)
-        redis.call('PEXPIRE', KEYS[k + 3], 691200000)
+      b = b + 3
+      for j = 0, q - 1 do
+        local amount = P[sp + 5 + 3 * j]
+        if amount > 0 then
+          local s = T[b]
+          val[s] = val[s] + amount
+          add[s] = (add[s] or 0) + amount
+          ttlOf[s] = P[sp + 1]
+        end
+        b = b + 2
       end
-      k = k + 3
     end
   end
 end
-return out
+local fresh = {}
+for s, amount in pairs(add) do
+  redis.call('HINCRBY', KEYS[slotKey[s]], F[S[2 * s + 1]], amount)
+  -- a counter gets its TTL when it is created; a live one keeps the TTL it has
+  if base[s] == 0 then fresh[slotKey[s]] = ttlOf[s] end
+end
+for key, ttl in pairs(fresh) do redis.call('PEXPIRE', KEYS[key], ttl) end
+for i = 1, nt do
+  local b = touch[i]
+  redis.call('ZADD', KEYS[T[b + 1]], ARGV[1], ARGV[T[b + 2]])
+  redis.call('PEXPIRE', KEYS[T[b + 1]], 691200000)
+end
+for s = 1, S[1] do n = n + 1; out[n] = base[s] end
+return table.concat(out, ' ')
 `;
 
 /**

@@ -11,18 +11,18 @@ export function createMemoryStore(clock: () => number = Date.now): CounterStore 
   const sets = new Map<string, { members: Set<string>; expires: number }>();
   const zsets = new Map<string, Map<string, number>>();
 
-  const live = <T extends { expires: number }>(m: Map<string, T>, key: string): T | undefined => {
+  const live = <T extends { expires: number }>(m: Map<string, T>, key: string, now = clock()): T | undefined => {
     const v = m.get(key);
-    if (v && v.expires <= clock()) {
+    if (v && v.expires <= now) {
       m.delete(key);
       return undefined;
     }
     return v;
   };
-  const hash = (key: string, ttl: number) => {
-    let h = live(hashes, key);
+  const hash = (key: string, ttl: number, now = clock()) => {
+    let h = live(hashes, key, now);
     if (!h) hashes.set(key, (h = { fields: new Map(), expires: 0 }));
-    h.expires = clock() + ttl;
+    h.expires = now + ttl;
     return h.fields;
   };
   const set = (key: string, ttl: number) => {
@@ -48,23 +48,28 @@ export function createMemoryStore(clock: () => number = Date.now): CounterStore 
     kind: 'memory',
     async consume(checks, nowMs): Promise<ConsumeResult> {
       sweep();
+      const now = clock();
       const used: number[] = [];
       let refused = -1;
-      checks.forEach((c, i) => {
-        const cur = live(hashes, c.current)?.fields;
-        const prev = live(hashes, c.previous)?.fields;
-        BUDGET_QUANTITIES.forEach((q, j) => {
-          const u = (cur?.get(q) ?? 0) + (prev?.get(q) ?? 0) * c.prevWeight;
+      for (let i = 0; i < checks.length; i++) {
+        const c = checks[i]!;
+        const cur = live(hashes, c.current, now)?.fields;
+        const prev = live(hashes, c.previous, now)?.fields;
+        for (let j = 0; j < BUDGET_QUANTITIES.length; j++) {
+          const q = BUDGET_QUANTITIES[j]!;
+          const limit = c.limits[j]!;
+          const u = limit < 0 ? 0 : (cur?.get(q) ?? 0) + (prev?.get(q) ?? 0) * c.prevWeight;
           used.push(u);
-          if (refused < 0 && c.limits[j]! >= 0 && c.amounts[j]! > 0 && u + c.amounts[j]! > c.limits[j]!) refused = i * 5 + j;
-        });
-      });
+          if (refused < 0 && limit >= 0 && c.amounts[j]! > 0 && u + c.amounts[j]! > limit) refused = i * 5 + j;
+        }
+      }
       if (refused < 0) {
         for (const c of checks) {
-          const h = hash(c.current, c.ttlMs);
-          BUDGET_QUANTITIES.forEach((q, j) => {
-            if (c.amounts[j]! > 0 && c.limits[j]! >= 0) h.set(q, (h.get(q) ?? 0) + c.amounts[j]!);
-          });
+          const h = hash(c.current, c.ttlMs, now);
+          for (let j = 0; j < BUDGET_QUANTITIES.length; j++) {
+            const amount = c.amounts[j]!;
+            if (amount > 0 && c.limits[j]! >= 0) h.set(BUDGET_QUANTITIES[j]!, (h.get(BUDGET_QUANTITIES[j]!) ?? 0) + amount);
+          }
           zadd(c.index, c.scope, nowMs);
         }
       }

@@ -13,7 +13,7 @@ export interface RedisStoreOptions {
 
 /** The scripts defined on the client (defineCommand: EVALSHA, EVAL once on NOSCRIPT). */
 interface ScriptedRedis extends Redis {
-  kwConsume(numKeys: number, ...args: (string | number)[]): Promise<(number | string)[]>;
+  kwConsume(numKeys: number, ...args: string[]): Promise<string>;
   kwSeries(numKeys: number, ...args: (string | number)[]): Promise<number[]>;
 }
 
