@@ -11,13 +11,17 @@ import { createPostgresAuditSink, type CommitObserver, type PostgresAuditSink, t
 /** The chain payload rows of `writer` are written to. */
 export const bodiesWriter = (writer: string): string => `${writer}/bodies`;
 
+const BODY_BATCH_BYTES = 1024 * 1024;
+
 export function createLanedAuditSink(options: PostgresAuditSinkOptions): PostgresAuditSink {
   const observer = options.observer;
   // Each lane tells the shared observer of its commits; only this sink closes it, once, after both.
   const shared: CommitObserver | undefined = observer && { committed: (rows, head) => observer.committed(rows, head), close: async () => undefined };
-  const lane = (writer: string) => createPostgresAuditSink({ ...options, writer, endPoolOnClose: false, ...(shared ? { observer: shared } : {}) });
+  const lane = (writer: string, maxBatchBytes?: number) =>
+    createPostgresAuditSink({ ...options, writer, endPoolOnClose: false, ...(maxBatchBytes ? { maxBatchBytes } : {}), ...(shared ? { observer: shared } : {}) });
   const calls = lane(options.writer);
-  const bodies = lane(bodiesWriter(options.writer));
+  // A 5 MiB body commits alone, small ones together (see maxBatchBytes).
+  const bodies = lane(bodiesWriter(options.writer), BODY_BATCH_BYTES);
   const laneOf = (event: AuditEvent) => (event.kind === 'payload' ? bodies : calls);
 
   return {

@@ -14,7 +14,7 @@ import { quoteIdent } from '../db/sql.js';
 import type { AuditEvent, AuditSink } from './events.js';
 import { headMac, type ChainKey } from './chain-key.js';
 import { batchStatement } from './insert-sql.js';
-import { chainRows, eventFields, tableOf, type AuditTable, type ChainHead, type ChainedRow, type Row } from './rows.js';
+import { chainRows, eventFields, longTextBytes, tableOf, type AuditTable, type ChainHead, type ChainedRow, type Row } from './rows.js';
 
 /** Where committed rows and heads go besides Postgres (the witness): must return at once, never throw. */
 export interface CommitObserver {
@@ -29,6 +29,12 @@ export interface PostgresAuditSinkOptions {
   readonly batchSize: number;
   /** Most events one commit takes when more are waiting (everything queued during the previous commit). Default 4 × batchSize. */
   readonly maxBatchRows?: number;
+  /**
+   * Most masked-body bytes one commit takes (a batch always takes its first row). node-postgres
+   * builds each statement in one growing buffer, copying it as it grows: a batch of four 5 MiB
+   * bodies blocked the event loop for tens of milliseconds. Default: no limit.
+   */
+  readonly maxBatchBytes?: number;
   readonly batchDelayMs: number;
   /** Batches in flight at once (each waits for the previous one's commit inside Postgres). Default 2. */
   readonly pipeline?: number;
@@ -81,6 +87,19 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
   const now = options.now ?? (() => new Date());
   const s = quoteIdent(schema);
   const pipeline = Math.max(1, options.pipeline ?? 2);
+  const maxBatchBytes = options.maxBatchBytes ?? Infinity;
+  /** How many queued events the next batch takes: up to maxBatchRows, and maxBatchBytes of bodies. */
+  const batchLength = (): number => {
+    if (maxBatchBytes === Infinity) return maxBatchRows;
+    let n = 0;
+    let bytes = 0;
+    while (n < queue.length && n < maxBatchRows) {
+      bytes += longTextBytes(queue[n]!.fields);
+      if (n > 0 && bytes > maxBatchBytes) break;
+      n += 1;
+    }
+    return n;
+  };
   const queue: Waiter[] = [];
   const ensuredMonths = new Set<string>();
   /** Head after the last dispatched batch (optimistic); null = unknown, re-read before the next batch. */
@@ -190,7 +209,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     immediate = null;
     while (queue.length > 0 && inFlight.size < pipeline && (tail !== null || inFlight.size === 0)) {
       // Events whose caller already gave up are not written: the call was refused.
-      const batch = queue.splice(0, maxBatchRows).filter((w) => !w.settled);
+      const batch = queue.splice(0, batchLength()).filter((w) => !w.settled);
       if (batch.length === 0) continue;
       const from = tail;
       const chained = from ? chainBatch(from, batch) : null;

@@ -145,6 +145,14 @@ export const ENCODED = Symbol('keyward.audit.encoded');
 type Encoded = Readonly<Record<string, Uint8Array>>;
 export const encodedOf = (row: Row): Encoded | undefined => (row as { readonly [ENCODED]?: Encoded })[ENCODED];
 
+/** Bytes (or characters, before encoding) of a row's masked body: what makes a batch heavy. */
+export function longTextBytes(row: Row): number {
+  const encoded = encodedOf(row)?.masked_body;
+  if (encoded) return encoded.byteLength;
+  const v = row.masked_body;
+  return typeof v === 'string' ? v.length : 0;
+}
+
 function payloadFields(e: PayloadEvent): Row {
   if (e.upstream_status !== null && !Number.isInteger(e.upstream_status)) throw new TypeError('audit event: upstream_status must be an integer');
   const encoded = e.masked_body_json && e.masked_body !== null ? { [ENCODED]: { masked_body: e.masked_body_json } } : {};

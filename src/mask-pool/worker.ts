@@ -1,3 +1,4 @@
+import { setPriority } from 'node:os';
 import { Piscina } from 'piscina';
 import { bodyJsonBytes } from '../audit/canonical.js';
 import { isKeywardError } from '../errors.js';
@@ -12,6 +13,14 @@ import type { MaskTask, MaskTaskResult } from './task.js';
  * thread does inline. A masker is compiled once per distinct options and kept: the config rarely
  * changes, and compiling custom patterns per body would cost more than masking a small one.
  */
+// On Linux a priority set with pid 0 applies to the calling thread only: this worker yields the CPU
+// to the event loop that answers Checks whenever both want it.
+try {
+  setPriority(10);
+} catch {
+  // Not permitted (or not Linux): masking runs at the process's own priority.
+}
+
 const engines = new Map<string, { masker: Masker; codec: BodyCodec }>();
 const MAX_ENGINES = 16;
 

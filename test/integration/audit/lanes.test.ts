@@ -60,3 +60,19 @@ t.test('audit lanes: both chains are keyed, witnessed and verified; the witness 
   t.same(report.writers.map((w) => [w.writer, w.rows]), [['w1', 10], ['w1/bodies', 10]]);
   t.same(report.witness?.unwitnessed_writers, []);
 });
+
+t.test('audit lanes: large bodies commit in batches of about a MiB, small ones together', async (t) => {
+  const db = await withTestDatabase(t);
+  const sink = createLanedAuditSink({ pool: db.pool, schema: db.schema, batchSize: 64, batchDelayMs: 5, commitDeadlineMs: 10_000, writer: 'w1' });
+  const big = 'b'.repeat(700 * 1024);
+  await Promise.all([
+    ...Array.from({ length: 3 }, (_, i) => sink.record(payloadEvent({ request_id: `big${i}`, masked_body: big }))),
+    ...Array.from({ length: 10 }, (_, i) => sink.record(payloadEvent({ request_id: `small${i}`, masked_body: 'x' }))),
+  ]);
+  await sink.close();
+  const { rows } = await db.pool.query(`SELECT request_id, xmin::text AS tx FROM ${db.schema}.payloads ORDER BY seq`);
+  const txOf = (id: string) => rows.find((r) => r.request_id === id)!.tx;
+  t.equal(rows.length, 13, 'every body committed');
+  t.equal(new Set(['big0', 'big1', 'big2'].map(txOf)).size, 3, 'no two 700 KiB bodies share a commit');
+  t.ok(new Set(rows.filter((r) => String(r.request_id).startsWith('small')).map((r) => r.tx)).size <= 2, 'small bodies share commits');
+});
