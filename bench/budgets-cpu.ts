@@ -25,7 +25,7 @@ import { createBudgetGauges, createBudgetGuard, type BudgetCaller } from '../src
 import { createMemoryStore } from '../src/budgets/memory-store.js';
 import { createRedisStore } from '../src/budgets/redis-store.js';
 import { compileRuntime } from '../src/config/compile.js';
-import { parseConfig } from '../src/config/load.js';
+import { budgetBenchConfig } from './lib/budget-config.js';
 import { scopedGroups } from '../src/identity/group-scope.js';
 import { createIdentityVerifier } from '../src/identity/verify.js';
 import { startDevIssuer } from '../dev/dev-issuer.js';
@@ -50,13 +50,7 @@ async function cpuPerDecision(n: number, one: (i: number) => Promise<unknown>): 
 export async function run(rounds = 7, perRound = 20_000) {
   const issuer = await startDevIssuer();
   const prefix = `kwbench:${randomUUID().slice(0, 8)}:`;
-  const base = (budgets: string) =>
-    parseConfig(`
-identity: { issuers: [{ issuer: "${issuer.issuer}", audiences: [keyward] }] }
-connections: [{ name: prod, site: datadoghq.com, api_key: a1b2c3d4e5f60718293a4b5c6d7e8f90, groups: [agents] }]
-policy: { rules: [{ name: reads, match: { class: read }, action: allow }] }
-budget_store: { redis_url: "${REDIS_URL}", key_prefix: "${prefix}" }
-${budgets}`);
+  const base = (budgets: string) => budgetBenchConfig(issuer.issuer, REDIS_URL, prefix, budgets);
   const plain = compileRuntime(base(''));
   const budgeted = compileRuntime(base('budgets: [{ name: bench-fleet, match: { groups: [agents] }, limits: [{ window: 1s, requests: 1000000000 }, { window: 1d, requests: 1000000000000 }] }]'));
   const log = pino({ level: 'silent' });

@@ -14,7 +14,7 @@ import { measurePayload } from '../src/budgets/payload.js';
 import { createMemoryStore } from '../src/budgets/memory-store.js';
 import { createRedisStore } from '../src/budgets/redis-store.js';
 import { seriesKeyset } from '../src/budgets/keys.js';
-import { parseConfig } from '../src/config/load.js';
+import { budgetBenchConfig } from './lib/budget-config.js';
 import { maskingSection } from '../src/config/sections/masking.js';
 import { startDevIssuer } from '../dev/dev-issuer.js';
 import { createIdentityVerifier } from '../src/identity/verify.js';
@@ -42,13 +42,7 @@ export function seriesBody(): Buffer {
 
 async function checkBench(prefix: string) {
   const issuer = await startDevIssuer();
-  const base = (budgets: string) =>
-    parseConfig(`
-identity: { issuers: [{ issuer: "${issuer.issuer}", audiences: [keyward] }] }
-connections: [{ name: prod, site: datadoghq.com, api_key: a1b2c3d4e5f60718293a4b5c6d7e8f90, groups: [agents] }]
-policy: { rules: [{ name: reads, match: { class: read }, action: allow }] }
-budget_store: { redis_url: "${REDIS_URL}", key_prefix: "${prefix}" }
-${budgets}`);
+  const base = (budgets: string) => budgetBenchConfig(issuer.issuer, REDIS_URL, prefix, budgets);
   const plain = compileRuntime(base(''));
   const budgeted = compileRuntime(base('budgets: [{ name: fleet, match: { groups: [agents] }, limits: [{ window: 1s, requests: 1000000000 }, { window: 1d, requests: 1000000000 }] }]'));
   const log = pino({ level: 'silent' });
