@@ -112,3 +112,17 @@ t.test('mask pool: past its per-identity and total limits a body is refused 503 
   t.equal(pool.inFlight(), 0);
   t.equal(KEYS.prodApi.length, 32);
 });
+
+t.test('mask pool: masking threads run below the CPU priority of the event loop (Linux: per-thread nice)', async (t) => {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  // Field 19 of /proc/<pid>/task/<tid>/stat is the thread's nice value; the comm field may hold spaces.
+  const niceOf = (tid: string) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').split(') ')[1]!.split(' ')[16]);
+  const before = new Set(readdirSync('/proc/self/task'));
+  const pool = createMaskPool({ threads: 2, inline_below: 16384, max_in_flight: 4, max_per_identity: 2 });
+  t.teardown(() => pool.close());
+  await pool.warm();
+  const added = readdirSync('/proc/self/task').filter((tid) => !before.has(tid));
+  const niced = added.filter((tid) => niceOf(tid) === 10);
+  t.equal(niced.length, 2, 'both masking threads at nice 10');
+  t.equal(niceOf(String(process.pid)), 0, 'the main thread keeps its priority');
+});
