@@ -33,9 +33,8 @@ function longTextValue(rows: readonly ChainedRow[], name: string): string | Buff
   if (!rows.some(({ row }) => encodedOf(row)?.[name])) return JSON.stringify(rows.map(({ row }) => row[name] ?? null));
   const parts: Uint8Array[] = [];
   rows.forEach(({ row }, i) => {
-    parts.push(i === 0 ? OPEN : COMMA);
     const v = row[name];
-    parts.push(v === null || v === undefined ? NULL : (encodedOf(row)?.[name] ?? Buffer.from(JSON.stringify(v))));
+    parts.push(i === 0 ? OPEN : COMMA, v === null || v === undefined ? NULL : (encodedOf(row)?.[name] ?? Buffer.from(JSON.stringify(v))));
   });
   parts.push(CLOSE);
   return Buffer.concat(parts);

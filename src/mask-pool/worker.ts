@@ -8,19 +8,21 @@ import type { Masker } from '../mask/types.js';
 import { maskBody } from '../mask/body.js';
 import type { MaskTask, MaskTaskResult } from './task.js';
 
+// On Linux a priority set with pid 0 applies to the calling thread only, so this worker yields the
+// CPU to the event loop that answers Checks. Elsewhere pid 0 is the whole process: left alone.
+if (process.platform === 'linux') {
+  try {
+    setPriority(10);
+  } catch {
+    // Not permitted: masking runs at the process's own priority.
+  }
+}
+
 /**
  * A masking worker (piscina's task function): decode → mask → re-encode, exactly what the main
  * thread does inline. A masker is compiled once per distinct options and kept: the config rarely
  * changes, and compiling custom patterns per body would cost more than masking a small one.
  */
-// On Linux a priority set with pid 0 applies to the calling thread only: this worker yields the CPU
-// to the event loop that answers Checks whenever both want it.
-try {
-  setPriority(10);
-} catch {
-  // Not permitted (or not Linux): masking runs at the process's own priority.
-}
-
 const engines = new Map<string, { masker: Masker; codec: BodyCodec }>();
 const MAX_ENGINES = 16;
 
