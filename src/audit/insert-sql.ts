@@ -1,11 +1,12 @@
 /**
- * Pure: one INSERT per table for a batch of chained rows, as `INSERT … SELECT * FROM unnest($1::t[], …)`:
- * one array parameter per column whatever the batch size, so Postgres parses a short statement and
- * there is no parameter limit to split around. text[] and jsonb cells travel as text and are cast back.
+ * Pure: one INSERT per table for a batch of chained rows, as `INSERT … SELECT … FROM json_to_recordset($n)`:
+ * the batch's rows travel as ONE JSON array, each row the canonical content its hash was computed over
+ * (rows.ts `rowJson`), so Postgres parses a short statement, there is no parameter limit to split around,
+ * and nothing is escaped again on the event loop (node-postgres escapes array parameters element by
+ * element in JavaScript). What Postgres stores is parsed from the very bytes that were hashed.
  */
 import { quoteIdent } from '../db/sql.js';
-import { AUDIT_TABLES, encodedOf, TABLE_COLUMNS, type AuditTable, type ChainHead, type ChainedRow, type ColumnType } from './rows.js';
-import type { JsonValue } from './canonical.js';
+import { AUDIT_TABLES, rowContent, rowTail, TABLE_COLUMNS, type AuditTable, type ChainHead, type ChainedRow } from './rows.js';
 
 export interface InsertStatement {
   readonly table: AuditTable;
@@ -13,55 +14,55 @@ export interface InsertStatement {
   readonly values: unknown[];
 }
 
-/** A text[] value as a Postgres array literal (every element quoted, `"` and `\` escaped). */
-export function textArrayLiteral(items: readonly string[]): string {
-  return `{${items.map((s) => `"${s.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`).join(',')}}`;
-}
-
-function cell(type: ColumnType, v: JsonValue | undefined): unknown {
-  if (v === undefined || v === null) return null;
-  if (type === 'jsonb') return JSON.stringify(v);
-  if (type === 'text[]') return textArrayLiteral(v as readonly string[]);
-  return v;
-}
-
 /**
- * A long_text column's values as one JSON array: text when none came pre-encoded, else bytes (sent in
- * binary format, which for json is its text) with each pre-encoded value copied in as it is.
+ * The rows as one JSON array, written straight into one buffer (sent in binary format, which for
+ * json is its text): each row's hashed content with its closing brace overwritten by its tail, and
+ * pre-encoded bodies copied in as they are. No string is concatenated or flattened on the way.
  */
-function longTextValue(rows: readonly ChainedRow[], name: string): string | Buffer {
-  if (!rows.some(({ row }) => encodedOf(row)?.[name])) return JSON.stringify(rows.map(({ row }) => row[name] ?? null));
-  const parts: Uint8Array[] = [];
-  rows.forEach(({ row }, i) => {
-    const v = row[name];
-    parts.push(i === 0 ? OPEN : COMMA, v === null || v === undefined ? NULL : (encodedOf(row)?.[name] ?? Buffer.from(JSON.stringify(v))));
-  });
-  parts.push(CLOSE);
-  return Buffer.concat(parts);
+function recordsetValue(table: AuditTable, rows: readonly ChainedRow[]): Buffer {
+  const contents = rows.map(({ row }) => rowContent(table, row));
+  const tails = rows.map(({ row }) => rowTail(table, row));
+  let capacity = 2 + rows.length;
+  for (let i = 0; i < rows.length; i++) {
+    const c = contents[i]!;
+    capacity += 3 * tails[i]!.length + (typeof c === 'string' ? 3 * c.length : c.reduce((n, p) => n + (typeof p === 'string' ? 3 * p.length : p.byteLength), 0));
+  }
+  const out = Buffer.allocUnsafe(capacity);
+  let at = 0;
+  const put = (piece: string | Uint8Array) => {
+    if (typeof piece === 'string') at += out.write(piece, at);
+    else {
+      out.set(piece, at);
+      at += piece.byteLength;
+    }
+  };
+  out[at++] = 0x5b; // [
+  for (let i = 0; i < rows.length; i++) {
+    if (i > 0) out[at++] = 0x2c; // ,
+    const c = contents[i]!;
+    if (typeof c === 'string') put(c);
+    else for (const piece of c) put(piece);
+    at -= 1; // the content's closing brace: the tail closes the record
+    put(tails[i]!);
+  }
+  out[at++] = 0x5d; // ]
+  return out.subarray(0, at);
 }
-const [OPEN, COMMA, CLOSE, NULL] = ['[', ',', ']', 'null'].map((s) => Buffer.from(s)) as [Buffer, Buffer, Buffer, Buffer];
 
-/** A JSON array of strings (and nulls) as text[], in its own order. */
-const longTextArray = (param: number): string => `ARRAY(SELECT e FROM json_array_elements_text($${param}::json) WITH ORDINALITY AS x(e, i) ORDER BY i)`;
-
-/** The unnest element type (text[] cells go through text: unnest would flatten a 2-D array). */
-const carrier = (type: ColumnType): string => (type === 'text[]' ? 'text' : type);
-
-export function insertStatements(schema: string, rows: readonly ChainedRow[], firstParam = 1): InsertStatement[] {
+/** `guard` (a WHERE clause) makes every insert of a batch conditional on one shared fact. */
+export function insertStatements(schema: string, rows: readonly ChainedRow[], firstParam = 1, guard = ''): InsertStatement[] {
   const out: InsertStatement[] = [];
   let n = firstParam;
   for (const table of AUDIT_TABLES) {
     const mine = rows.filter((r) => r.table === table);
     if (mine.length === 0) continue;
     const columns = TABLE_COLUMNS[table];
-    const values = columns.map(([name, type]) => (type === 'long_text' ? longTextValue(mine, name) : mine.map(({ row }) => cell(type, row[name]))));
-    const args = columns.map(([, type]) => (type === 'long_text' ? longTextArray(n++) : `$${n++}::${carrier(type)}[]`)).join(', ');
-    const select = columns.map(([name, type]) => (type === 'text[]' ? `${quoteIdent(name)}::text[]` : quoteIdent(name))).join(', ');
     const cols = columns.map(([name]) => quoteIdent(name)).join(', ');
+    const record = columns.map(([name, type]) => `${quoteIdent(name)} ${type}`).join(', ');
     out.push({
       table,
-      text: `INSERT INTO ${quoteIdent(schema)}.${quoteIdent(table)} (${cols}) SELECT ${select} FROM unnest(${args}) AS u(${cols})`,
-      values,
+      text: `INSERT INTO ${quoteIdent(schema)}.${quoteIdent(table)} (${cols}) SELECT ${cols} FROM json_to_recordset($${n++}::json) AS u(${record})${guard ? ` ${guard}` : ''}`,
+      values: [recordsetValue(table, mine)],
     });
   }
   return out;
@@ -82,11 +83,11 @@ export interface HeadAuth {
 export function batchStatement(schema: string, rows: readonly ChainedRow[], fromSeq: number, head: ChainHead, auth: HeadAuth | null = null): { text: string; values: unknown[] } {
   const s = quoteIdent(schema);
   const headValues: unknown[] = [head.seq, head.hash, head.recorded_at, head.writer, fromSeq, auth?.key_id ?? null, auth?.mac ?? null];
-  const inserts = insertStatements(schema, rows, headValues.length + 1);
+  const inserts = insertStatements(schema, rows, headValues.length + 1, 'WHERE EXISTS (SELECT 1 FROM moved WHERE ok)');
   const ctes = [
     // A CTE calling a volatile function is evaluated exactly once, before anything reads it.
     `moved AS (SELECT ${s}.advance_chain_head($4::text, $5::bigint, $1::bigint, $2::text, $3::timestamptz, $6::text, $7::text) AS ok)`,
-    ...inserts.map((st) => `${st.table} AS (${st.text.replace(/ AS u\(([^)]*)\)$/, ' AS u($1) WHERE EXISTS (SELECT 1 FROM moved WHERE ok)')})`),
+    ...inserts.map((st) => `${st.table} AS (${st.text})`),
   ];
   return { text: `WITH ${ctes.join(',\n')} SELECT 1 AS moved FROM moved WHERE ok`, values: [...headValues, ...inserts.flatMap((st) => st.values)] };
 }

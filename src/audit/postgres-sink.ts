@@ -14,7 +14,7 @@ import { quoteIdent } from '../db/sql.js';
 import type { AuditEvent, AuditSink } from './events.js';
 import { headMac, type ChainKey } from './chain-key.js';
 import { batchStatement } from './insert-sql.js';
-import { chainRows, eventFields, longTextBytes, tableOf, type AuditTable, type ChainHead, type ChainedRow, type Row } from './rows.js';
+import { chainRows, eventFields, maskedBodyBytes, tableOf, type AuditTable, type ChainHead, type ChainedRow, type Row } from './rows.js';
 
 /** Where committed rows and heads go besides Postgres (the witness): must return at once, never throw. */
 export interface CommitObserver {
@@ -94,7 +94,7 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
     let n = 0;
     let bytes = 0;
     while (n < queue.length && n < maxBatchRows) {
-      bytes += longTextBytes(queue[n]!.fields);
+      bytes += maskedBodyBytes(queue[n]!.fields);
       if (n > 0 && bytes > maxBatchBytes) break;
       n += 1;
     }

@@ -11,12 +11,7 @@ import { rowMac, type ChainKey } from './chain-key.js';
 export type { ApprovalStepEvent } from './events.js';
 
 export type AuditTable = 'calls' | 'payloads' | 'approval_events';
-/**
- * `long_text` is text as Postgres stores it, sent differently: a body of up to max_body_bytes travels
- * in one JSON array per batch (escaped natively by JSON.stringify) rather than inside a text[]
- * literal that node-postgres escapes in JavaScript, character by character, on the event loop.
- */
-export type ColumnType = 'text' | 'long_text' | 'text[]' | 'timestamptz' | 'int8' | 'int4' | 'float8' | 'jsonb';
+export type ColumnType = 'text' | 'text[]' | 'timestamptz' | 'int8' | 'int4' | 'float8' | 'jsonb';
 export type Row = Readonly<Record<string, JsonValue>>;
 
 /** The chain columns every audit table starts with. `hash` is computed, never part of the content. */
@@ -62,7 +57,7 @@ export const TABLE_COLUMNS: Readonly<Record<AuditTable, readonly (readonly [stri
     ['content_type', 'text'],
     ['content_encoding', 'text'],
     ['body_sha256', 'text'],
-    ['masked_body', 'long_text'],
+    ['masked_body', 'text'],
     ['findings', 'jsonb'],
     ['upstream_status', 'int4'],
     ['reason_code', 'text'],
@@ -146,7 +141,7 @@ type Encoded = Readonly<Record<string, Uint8Array>>;
 export const encodedOf = (row: Row): Encoded | undefined => (row as { readonly [ENCODED]?: Encoded })[ENCODED];
 
 /** Bytes (or characters, before encoding) of a row's masked body: what makes a batch heavy. */
-export function longTextBytes(row: Row): number {
+export function maskedBodyBytes(row: Row): number {
   const encoded = encodedOf(row)?.masked_body;
   if (encoded) return encoded.byteLength;
   const v = row.masked_body;
@@ -203,6 +198,8 @@ const contentKeys = (t: AuditTable) => [...TABLE_COLUMNS[t].map(([name]) => name
 const CONTENT_KEYS: Readonly<Record<AuditTable, readonly string[]>> = { calls: contentKeys('calls'), payloads: contentKeys('payloads'), approval_events: contentKeys('approval_events') };
 const KEY_PREFIX = new Map<string, string>([...new Set(Object.values(CONTENT_KEYS).flat())].map((k) => [k, `${JSON.stringify(k)}:`]));
 
+const isEmptyArray = (v: JsonValue | undefined): boolean => Array.isArray(v) && v.length === 0;
+
 /** Columns added after rows were first written: left out of the hashed content while empty. */
 const OPTIONAL_CONTENT: Partial<Record<AuditTable, ReadonlySet<string>>> = { calls: new Set(['findings']) };
 
@@ -221,7 +218,7 @@ function canonicalPieces(table: AuditTable, row: Row, encoded: Encoded | undefin
   let text = '{';
   for (const key of CONTENT_KEYS[table]) {
     const v = key === 'table' ? table : row[key];
-    if (optional?.has(key) && (v === null || (Array.isArray(v) && v.length === 0))) continue;
+    if (optional?.has(key) && (v === null || isEmptyArray(v))) continue;
     if (v === undefined) throw new TypeError(`rowHash: ${table}.${key} missing`);
     text += (text === '{' ? '' : ',') + KEY_PREFIX.get(key)!;
     const bytes = v === null ? undefined : encoded?.[key];
@@ -236,14 +233,48 @@ function canonicalPieces(table: AuditTable, row: Row, encoded: Encoded | undefin
 
 /** sha256(prev_hash || canonical JSON of the row content), hex. The content names its table. */
 export function rowHash(table: AuditTable, row: Row): string {
+  return hashContent(row, contentOf(table, row));
+}
+
+/** The canonical content as one string, or as pieces when a value came pre-encoded. */
+type Content = string | readonly (string | Uint8Array)[];
+
+function contentOf(table: AuditTable, row: Row): Content {
+  const encoded = encodedOf(row);
+  return encoded ? canonicalPieces(table, row, encoded) : canonicalRowContent(table, row);
+}
+
+function hashContent(row: Row, content: Content): string {
   const prev = row.prev_hash;
   if (typeof prev !== 'string') throw new TypeError('rowHash: prev_hash missing');
-  const encoded = encodedOf(row);
   // One-shot: the same bytes as update(prev).update(content), without a Hash object per row.
-  if (!encoded) return oneShotHash('sha256', prev + canonicalRowContent(table, row), 'hex');
+  if (typeof content === 'string') return oneShotHash('sha256', prev + content, 'hex');
   const h = createHash('sha256').update(prev);
-  for (const piece of canonicalPieces(table, row, encoded)) h.update(piece);
+  for (const piece of content) h.update(piece);
   return h.digest('hex');
+}
+
+/**
+ * The canonical content chainRows hashed, kept on the row (a symbol key: not a column) so the
+ * insert sends those same bytes as the row's JSON instead of serialising every column again.
+ */
+const CONTENT = Symbol('keyward.audit.content');
+export const hashedContentOf = (row: Row): Content | undefined => (row as { readonly [CONTENT]?: Content })[CONTENT];
+
+/** The canonical content chainRows hashed for this row (computed again for a row built elsewhere). */
+export const rowContent = (table: AuditTable, row: Row): Content => hashedContentOf(row) ?? contentOf(table, row);
+
+/**
+ * What turns a row's content into its insert record: `}` replaced by the columns the hash does not
+ * cover (the link, its MAC, optional columns left out of the content while empty), then `}`. Keys
+ * are column names; the content's `table` key is ignored by the insert's record definition.
+ */
+export function rowTail(table: AuditTable, row: Row): string {
+  let tail = `,"hash":"${row.hash as string}","prev_hash":"${row.prev_hash as string}","key_id":${row.key_id == null ? 'null' : JSON.stringify(row.key_id)},"mac":${row.mac == null ? 'null' : `"${row.mac as string}"`}`;
+  // An empty optional column is out of the content (canonicalPieces) but stored as it is: `[]`, not NULL.
+  const optional = OPTIONAL_CONTENT[table];
+  if (optional) for (const key of optional) if (isEmptyArray(row[key])) tail += `,${KEY_PREFIX.get(key)!}[]`;
+  return `${tail}}`;
 }
 
 export interface ChainedRow {
@@ -265,7 +296,9 @@ export function chainRows(head: ChainHead, fields: readonly { table: AuditTable;
     // fresh hidden class per row (~10× the cost of the hash itself); this keeps one shape per table.
     const row: Record<string, JsonValue> = { recorded_at: recordedAt, writer: head.writer, seq, prev_hash: hash, hash: '', key_id: null, mac: null };
     Object.assign(row, f);
-    hash = rowHash(table, row);
+    const content = contentOf(table, row);
+    hash = hashContent(row, content);
+    (row as { [CONTENT]?: Content })[CONTENT] = content;
     row.hash = hash;
     row.key_id = key ? key.id : null;
     row.mac = key ? rowMac(key, hash) : null;

@@ -122,3 +122,24 @@ t.test('audit sink: masked bodies travel as JSON and are stored byte for byte, n
   );
   t.ok((await verifyAudit(db.pool, { schema: db.schema })).ok, 'the stored bodies hash as they were chained');
 });
+
+t.test('audit sink: every text column of a call is stored as chained, hostile text included', async (t) => {
+  const db = await withTestDatabase(t);
+  const sink = sinkFor(db);
+  const hostile = ['q"uote', 'back\\slash', '{a,b}', 'NULL', '', 'é ✓ 𝄞 \u2028', 'lone \uD800 and \u0000 NUL', '"},{"seq":1,"x":"'];
+  await Promise.all(
+    hostile.map((h, i) =>
+      sink.record(callEvent({ request_id: `h${i}-${h}`, subject: h, groups: [h, `${h},x`, '{}'], path: `/api/v1/${h}`, rule: h, reason_code: h, config_version: h, dry_run: [{ rule: h, action: 'deny' }] })),
+    ),
+  );
+  await sink.close();
+  const { rows } = await db.pool.query(`SELECT subject, groups, path, rule, config_version, dry_run FROM ${db.schema}.calls ORDER BY seq`);
+  const stored = (h: string) => h.replace('\uD800', '\uFFFD').replace('\u0000', '\uFFFD');
+  t.same(
+    rows.map((r) => [r.subject, r.groups, r.path, r.rule, r.config_version, r.dry_run]),
+    hostile.map((h) => stored(h)).map((h) => [h, [h, `${h},x`, '{}'], `/api/v1/${h}`, h, h, [{ rule: h, action: 'deny' }]]),
+    'read back as recorded (NUL and lone surrogates as U+FFFD, as hashed)',
+  );
+  t.equal((await db.pool.query(`SELECT count(*)::int AS n FROM ${db.schema}.calls`)).rows[0].n, hostile.length, 'one row per call: a value shaped like a record boundary is only text');
+  t.ok((await verifyAudit(db.pool, { schema: db.schema })).ok, 'the stored rows hash as they were chained');
+});
