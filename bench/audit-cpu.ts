@@ -61,7 +61,7 @@ export async function run(batches = Number(process.env.BENCH_AUDIT_CPU_BATCHES ?
     head = c.head;
   });
   const statementUs = cpuPerRow(batches, () => {
-    const st = batchStatement('keyward', chained.rows, 0, chained.head, { key_id: KEY.id, mac: 'x' });
+    const st = batchStatement('keyward', chained.rows, 0, chained.head, { key_id: KEY.id, mac: 'x' }, 2000);
     let bytes = 0;
     for (const v of st.values) {
       const text = pgUtils.prepareValue(v);

@@ -78,15 +78,17 @@ export interface HeadAuth {
  * The whole batch as ONE statement, hence one transaction and one round trip: move the writer's head
  * from `fromSeq` (compare-and-set, through the SECURITY DEFINER advance_chain_head: keyward's role may
  * not touch chain_heads otherwise) and insert every row only if the head moved. The statement returns
- * one row when it committed the batch, none when the head was stale (nothing written).
+ * one row when it committed the batch, none when the head was stale (nothing written). `notAfterMs`:
+ * the head's lock must be had within that many ms of the statement's start on the server, or the
+ * statement fails (SQLSTATE KWD01, migration 014) and nothing is written.
  */
-export function batchStatement(schema: string, rows: readonly ChainedRow[], fromSeq: number, head: ChainHead, auth: HeadAuth | null = null): { text: string; values: unknown[] } {
+export function batchStatement(schema: string, rows: readonly ChainedRow[], fromSeq: number, head: ChainHead, auth: HeadAuth | null, notAfterMs: number): { text: string; values: unknown[] } {
   const s = quoteIdent(schema);
-  const headValues: unknown[] = [head.seq, head.hash, head.recorded_at, head.writer, fromSeq, auth?.key_id ?? null, auth?.mac ?? null];
+  const headValues: unknown[] = [head.seq, head.hash, head.recorded_at, head.writer, fromSeq, auth?.key_id ?? null, auth?.mac ?? null, notAfterMs];
   const inserts = insertStatements(schema, rows, headValues.length + 1, 'WHERE EXISTS (SELECT 1 FROM moved WHERE ok)');
   const ctes = [
     // A CTE calling a volatile function is evaluated exactly once, before anything reads it.
-    `moved AS (SELECT ${s}.advance_chain_head($4::text, $5::bigint, $1::bigint, $2::text, $3::timestamptz, $6::text, $7::text) AS ok)`,
+    `moved AS (SELECT ${s}.advance_chain_head($4::text, $5::bigint, $1::bigint, $2::text, $3::timestamptz, $6::text, $7::text, statement_timestamp() + $8::float8 * interval '1 millisecond') AS ok)`,
     ...inserts.map((st) => `${st.table} AS (${st.text})`),
   ];
   return { text: `WITH ${ctes.join(',\n')} SELECT 1 AS moved FROM moved WHERE ok`, values: [...headValues, ...inserts.flatMap((st) => st.values)] };

@@ -79,6 +79,9 @@ interface Waiter {
 }
 
 class StaleHead extends Error {}
+/** Nothing was written because the batch's deadline passed first (SQLSTATE KWD01: on the server). */
+class DeadlinePassed extends Error {}
+const DEADLINE_SQLSTATE = 'KWD01';
 
 export function createPostgresAuditSink(options: PostgresAuditSinkOptions): PostgresAuditSink {
   const { pool, schema, writer, log } = options;
@@ -88,6 +91,8 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
   const s = quoteIdent(schema);
   const pipeline = Math.max(1, options.pipeline ?? 2);
   const maxBatchBytes = options.maxBatchBytes ?? Infinity;
+  /** Time kept, before the deadline, for the insert and the commit after the head's lock is had. */
+  const commitMargin = Math.min(250, Math.max(20, options.commitDeadlineMs / 10));
   /** How many queued events the next batch takes: up to maxBatchRows, and maxBatchBytes of bodies. */
   const batchLength = (): number => {
     if (maxBatchBytes === Infinity) return maxBatchRows;
@@ -250,7 +255,10 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
       stats.failedBatches += 1;
       options.onBatch?.(batch.length, (performance.now() - started) / 1000, false);
       const code = (e as { code?: string }).code;
-      log?.error({ writer, rows: batch.length, code: typeof code === 'string' ? code : 'error' }, 'audit batch not committed');
+      const expired = e instanceof DeadlinePassed || code === DEADLINE_SQLSTATE;
+      log?.error({ writer, rows: batch.length, code: expired ? 'commit_deadline' : typeof code === 'string' ? code : 'error' }, 'audit batch not committed');
+      // Known not written, within the margin of the deadline: each caller is refused at its own deadline.
+      if (expired) return;
       const error = unavailable(e instanceof StaleHead ? 'chain head moved' : 'batch failed');
       for (const w of batch) settle(w, error);
     }
@@ -302,7 +310,11 @@ export function createPostgresAuditSink(options: PostgresAuditSinkOptions): Post
       const fromSeq = chained.head.seq - batch.length;
       const key = options.chainKey;
       const auth = key ? { key_id: key.id, mac: headMac(key, chained.head) } : null;
-      const st = batchStatement(schema, chained.rows, fromSeq, chained.head, auth);
+      // The server refuses the batch if it gets the head's lock later than this: past it, the rows
+      // could commit after their callers were refused at their deadline.
+      const notAfterMs = deadlineAt - performance.now() - commitMargin;
+      if (notAfterMs <= 0) throw new DeadlinePassed();
+      const st = batchStatement(schema, chained.rows, fromSeq, chained.head, auth, notAfterMs);
       const done = await q(st.text, st.values, preparedName(st.text));
       ok = true; // the connection is healthy either way
       if (done.rowCount !== 1) throw new StaleHead();

@@ -143,7 +143,7 @@ async function ensureAppRole(client: PoolClient, schema: string, log?: DbLog, gr
     if (have.has('slack_interactions')) await client.query(`GRANT INSERT, DELETE ON ${s}.slack_interactions TO ${r}`);
     // Sign-ins and sessions of the approvals page come and go (src/approvals/sessions.ts).
     for (const t of ['approver_logins', 'approver_sessions']) if (have.has(t)) await client.query(`GRANT INSERT, DELETE ON ${s}.${quoteIdent(t)} TO ${r}`);
-    for (const f of ['ensure_partitions(timestamptz, timestamptz)', 'open_chain_head(text)', 'advance_chain_head(text, bigint, bigint, text, timestamptz, text, text)']) {
+    for (const f of ['ensure_partitions(timestamptz, timestamptz)', 'open_chain_head(text)', 'advance_chain_head(text, bigint, bigint, text, timestamptz, text, text)', 'advance_chain_head(text, bigint, bigint, text, timestamptz, text, text, timestamptz)']) {
       await client.query(`GRANT EXECUTE ON FUNCTION ${s}.${f} TO ${r}`);
     }
     await client.query(`REVOKE ALL ON ALL SEQUENCES IN SCHEMA ${s} FROM ${r}`);
