@@ -24,12 +24,12 @@ async function main(): Promise<void> {
     stop = async () => {
       await Promise.all([floor.authz.shutdown(1000), floor.proc.shutdown(1000)]);
     };
-    send({ type: 'ready', authz: floor.authz.address, proc: floor.proc.address, token: 'none', agentTokens: [], audit: 'none', readyMs: performance.now() });
+    send({ type: 'ready', authz: floor.authz.address, proc: floor.proc.address, token: 'none', agentTokens: [], audit: 'none', readyMs: performance.now(), prepMs: 0 });
   } else if (kind === 'keyward') {
     const gate = await startBenchGate((process.argv[3] ?? 'postgres') as AuditMode);
     stop = gate.stop;
     audited = gate.auditedCalls;
-    send({ type: 'ready', authz: gate.authz, proc: gate.proc, token: gate.agentTokens[0]!, agentTokens: gate.agentTokens, audit: gate.audit, readyMs: performance.now() });
+    send({ type: 'ready', authz: gate.authz, proc: gate.proc, token: gate.agentTokens[0]!, agentTokens: gate.agentTokens, audit: gate.audit, readyMs: performance.now(), prepMs: gate.prepMs });
   } else {
     throw new Error(`unknown server kind ${String(kind)}`);
   }
