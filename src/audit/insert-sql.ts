@@ -24,8 +24,8 @@ function recordsetValue(table: AuditTable, rows: readonly ChainedRow[]): Buffer 
   const tails = rows.map(({ row }) => rowTail(table, row));
   let capacity = 2 + rows.length;
   for (let i = 0; i < rows.length; i++) {
-    const c = contents[i]!;
-    capacity += 3 * tails[i]!.length + (typeof c === 'string' ? 3 * c.length : c.reduce((n, p) => n + (typeof p === 'string' ? 3 * p.length : p.byteLength), 0));
+    capacity += 3 * tails[i]!.length;
+    for (const piece of contents[i]!) capacity += typeof piece === 'string' ? 3 * piece.length : piece.byteLength;
   }
   const out = Buffer.allocUnsafe(capacity);
   let at = 0;
@@ -39,9 +39,7 @@ function recordsetValue(table: AuditTable, rows: readonly ChainedRow[]): Buffer 
   out[at++] = 0x5b; // [
   for (let i = 0; i < rows.length; i++) {
     if (i > 0) out[at++] = 0x2c; // ,
-    const c = contents[i]!;
-    if (typeof c === 'string') put(c);
-    else for (const piece of c) put(piece);
+    for (const piece of contents[i]!) put(piece);
     at -= 1; // the content's closing brace: the tail closes the record
     put(tails[i]!);
   }

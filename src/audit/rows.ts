@@ -203,24 +203,35 @@ const isEmptyArray = (v: JsonValue | undefined): boolean => Array.isArray(v) && 
 /** Columns added after rows were first written: left out of the hashed content while empty. */
 const OPTIONAL_CONTENT: Partial<Record<AuditTable, ReadonlySet<string>>> = { calls: new Set(['findings']) };
 
+/** Per table, in canonical key order: each content key, what precedes its value (`"key":`, after a comma but for the first), and whether it is optional. */
+const CONTENT_PLAN: Readonly<Record<AuditTable, readonly { readonly key: string; readonly lead: string; readonly optional: boolean }[]>> = Object.fromEntries(
+  AUDIT_TABLES.map((t) => [t, CONTENT_KEYS[t].map((key, i) => ({ key, lead: `${i === 0 ? '' : ','}${KEY_PREFIX.get(key)!}`, optional: OPTIONAL_CONTENT[t]?.has(key) ?? false }))]),
+) as never;
+
 /**
  * Canonical JSON of a row's content: the same bytes as canonicalJson({...row without hash and
  * prev_hash, table}), written directly in the precomputed key order (this is the hot path).
  */
 export function canonicalRowContent(table: AuditTable, row: Row): string {
-  return canonicalPieces(table, row, undefined)[0] as string;
+  return canonicalPieces(table, row, undefined, '')[0] as string;
 }
 
-/** The canonical content as text pieces, with each pre-encoded value as its bytes in place. */
-function canonicalPieces(table: AuditTable, row: Row, encoded: Encoded | undefined): (string | Uint8Array)[] {
+/**
+ * `prefix` then the canonical content, as text pieces with each pre-encoded value as its bytes in
+ * place. The chain passes prev_hash as the prefix: hashing the one string flattens it once, and the
+ * insert writes its content part from that same flat string.
+ */
+function canonicalPieces(table: AuditTable, row: Row, encoded: Encoded | undefined, prefix: string): (string | Uint8Array)[] {
   const pieces: (string | Uint8Array)[] = [];
-  const optional = OPTIONAL_CONTENT[table];
-  let text = '{';
-  for (const key of CONTENT_KEYS[table]) {
+  let text = `${prefix}{`;
+  let first = true;
+  for (const { key, lead, optional } of CONTENT_PLAN[table]) {
     const v = key === 'table' ? table : row[key];
-    if (optional?.has(key) && (v === null || isEmptyArray(v))) continue;
+    if (optional && (v === null || isEmptyArray(v))) continue;
     if (v === undefined) throw new TypeError(`rowHash: ${table}.${key} missing`);
-    text += (text === '{' ? '' : ',') + KEY_PREFIX.get(key)!;
+    // An optional key left out first would leave a leading comma: only the first key may lack one.
+    text += first && lead.startsWith(',') ? lead.slice(1) : lead;
+    first = false;
     const bytes = v === null ? undefined : encoded?.[key];
     if (bytes) {
       pieces.push(text, bytes);
@@ -233,24 +244,29 @@ function canonicalPieces(table: AuditTable, row: Row, encoded: Encoded | undefin
 
 /** sha256(prev_hash || canonical JSON of the row content), hex. The content names its table. */
 export function rowHash(table: AuditTable, row: Row): string {
-  return hashContent(row, contentOf(table, row));
+  return hashPieces(hashedPieces(table, row));
 }
 
-/** The canonical content as one string, or as pieces when a value came pre-encoded. */
-type Content = string | readonly (string | Uint8Array)[];
-
-function contentOf(table: AuditTable, row: Row): Content {
-  const encoded = encodedOf(row);
-  return encoded ? canonicalPieces(table, row, encoded) : canonicalRowContent(table, row);
+/**
+ * What a row's hash covers, prev_hash first: one string, or pieces when a value came pre-encoded.
+ * `skip` is prev_hash's length: where the content itself starts in the first piece.
+ */
+interface HashedContent {
+  readonly pieces: readonly (string | Uint8Array)[];
+  readonly skip: number;
 }
 
-function hashContent(row: Row, content: Content): string {
+function hashedPieces(table: AuditTable, row: Row): HashedContent {
   const prev = row.prev_hash;
   if (typeof prev !== 'string') throw new TypeError('rowHash: prev_hash missing');
-  // One-shot: the same bytes as update(prev).update(content), without a Hash object per row.
-  if (typeof content === 'string') return oneShotHash('sha256', prev + content, 'hex');
-  const h = createHash('sha256').update(prev);
-  for (const piece of content) h.update(piece);
+  return { pieces: canonicalPieces(table, row, encodedOf(row), prev), skip: prev.length };
+}
+
+function hashPieces({ pieces }: HashedContent): string {
+  // One-shot for the common single string: no Hash object per row.
+  if (pieces.length === 1) return oneShotHash('sha256', pieces[0] as string, 'hex');
+  const h = createHash('sha256');
+  for (const piece of pieces) h.update(piece);
   return h.digest('hex');
 }
 
@@ -259,10 +275,13 @@ function hashContent(row: Row, content: Content): string {
  * insert sends those same bytes as the row's JSON instead of serialising every column again.
  */
 const CONTENT = Symbol('keyward.audit.content');
-export const hashedContentOf = (row: Row): Content | undefined => (row as { readonly [CONTENT]?: Content })[CONTENT];
+const hashedContentOf = (row: Row): HashedContent | undefined => (row as { readonly [CONTENT]?: HashedContent })[CONTENT];
 
-/** The canonical content chainRows hashed for this row (computed again for a row built elsewhere). */
-export const rowContent = (table: AuditTable, row: Row): Content => hashedContentOf(row) ?? contentOf(table, row);
+/** The canonical content chainRows hashed for this row (computed again for a row built elsewhere), as pieces. */
+export function rowContent(table: AuditTable, row: Row): readonly (string | Uint8Array)[] {
+  const { pieces, skip } = hashedContentOf(row) ?? hashedPieces(table, row);
+  return skip === 0 ? pieces : [(pieces[0] as string).slice(skip), ...pieces.slice(1)];
+}
 
 /**
  * What turns a row's content into its insert record: `}` replaced by the columns the hash does not
@@ -296,9 +315,9 @@ export function chainRows(head: ChainHead, fields: readonly { table: AuditTable;
     // fresh hidden class per row (~10× the cost of the hash itself); this keeps one shape per table.
     const row: Record<string, JsonValue> = { recorded_at: recordedAt, writer: head.writer, seq, prev_hash: hash, hash: '', key_id: null, mac: null };
     Object.assign(row, f);
-    const content = contentOf(table, row);
-    hash = hashContent(row, content);
-    (row as { [CONTENT]?: Content })[CONTENT] = content;
+    const content = hashedPieces(table, row);
+    hash = hashPieces(content);
+    (row as { [CONTENT]?: HashedContent })[CONTENT] = content;
     row.hash = hash;
     row.key_id = key ? key.id : null;
     row.mac = key ? rowMac(key, hash) : null;
