@@ -20,7 +20,7 @@ export interface InsertStatement {
  * pre-encoded bodies copied in as they are. No string is concatenated or flattened on the way.
  */
 function recordsetValue(table: AuditTable, rows: readonly ChainedRow[]): Buffer {
-  const contents = rows.map(({ row }) => rowContent(table, row));
+  const contents = rows.map(rowContent);
   const tails = rows.map(({ row }) => rowTail(table, row));
   let capacity = 2 + rows.length;
   for (let i = 0; i < rows.length; i++) {
