@@ -17,23 +17,33 @@ export function pathShapeProblem(path: string): string | null {
   if (path.includes('\\')) return 'backslash';
   if (path.includes(';')) return '";" path parameter';
   if (/%(?![0-9A-Fa-f]{2})/.test(path)) return 'malformed percent escape';
+  // Most paths have no escape and no dot: only the empty-segment rule can apply (it runs on every Check).
+  const escaped = path.includes('%');
+  if (!escaped && !path.includes('.')) return path.includes('//') ? 'empty segment ("//")' : null;
   const segments = path.slice(1).split('/');
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i]!;
     if (seg === '' && i < segments.length - 1) return 'empty segment ("//")';
-    for (const m of seg.matchAll(/%([0-9A-Fa-f]{2})/g)) {
-      const code = parseInt(m[1]!, 16);
-      const ch = String.fromCharCode(code);
-      if (/[A-Za-z0-9._~-]/.test(ch)) return `percent-encoded unreserved character "${ch}"`;
-      if (ch === '/' || ch === '\\' || ch === '%' || ch === ';') return `percent-encoded "${ch}"`;
-      if (code < 0x20 || code === 0x7f) return 'percent-encoded control character';
-    }
-    try {
-      decodeURIComponent(seg);
-    } catch {
-      return 'percent escapes that are not UTF-8 (e.g. an overlong "%c0%ae")';
-    }
+    const problem = escaped && seg.includes('%') ? escapeProblem(seg) : null;
+    if (problem) return problem;
     if (seg === '.' || seg === '..') return 'dot segment';
+  }
+  return null;
+}
+
+/** What is wrong with a segment's percent escapes, or null. */
+function escapeProblem(seg: string): string | null {
+  for (const m of seg.matchAll(/%([0-9A-Fa-f]{2})/g)) {
+    const code = parseInt(m[1]!, 16);
+    const ch = String.fromCharCode(code);
+    if (/[A-Za-z0-9._~-]/.test(ch)) return `percent-encoded unreserved character "${ch}"`;
+    if (ch === '/' || ch === '\\' || ch === '%' || ch === ';') return `percent-encoded "${ch}"`;
+    if (code < 0x20 || code === 0x7f) return 'percent-encoded control character';
+  }
+  try {
+    decodeURIComponent(seg);
+  } catch {
+    return 'percent escapes that are not UTF-8 (e.g. an overlong "%c0%ae")';
   }
   return null;
 }
