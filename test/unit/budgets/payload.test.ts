@@ -1,5 +1,5 @@
 import t from 'tap';
-import { measurePayload, payloadKind, seriesId } from '../../../src/budgets/payload.js';
+import { hash64, measurePayload, payloadKind, seriesId, seriesKey } from '../../../src/budgets/payload.js';
 import { dropSeries, seriesSpans } from '../../../src/budgets/series-drop.js';
 import { seriesSlots, windowPosition } from '../../../src/budgets/windows.js';
 
@@ -59,4 +59,18 @@ t.test('budgets windows: sliding weight and reset', async (t) => {
   t.match(windowPosition(150_000, w), { bucket: 2, prevWeight: 0.5, resetSeconds: 30 });
   t.equal(windowPosition(179_999, w).resetSeconds, 1);
   t.same(seriesSlots(3_600_000), [6, 5, 4, 3, 2, 1]);
+});
+
+t.test('budgets payload: the series id is hash64 of the series key, computed without building the key', async (t) => {
+  const cases: [string, string[], unknown, unknown][] = [
+    ['m', [], '', undefined],
+    ['m', ['b:2', 'a:1', 'a:1'], 'h', undefined],
+    ['café.ß', ['日本:値', 'emoji:😀', ''], 'hôst', [{ type: 'host', name: 'x' }, 'junk', { name: 'n' }]],
+    ['', [''], undefined, []],
+    ['m', ['z', 'a'], 7, [{ type: 'b', name: 'y' }, { type: 'a', name: 'z' }]],
+    ['many', Array.from({ length: 40 }, (_, i) => `k${(i * 7) % 40}:${i % 3}`), 'h', null],
+    ['order', ['b', 'B', 'a', 'ä', 'a:1', 'a', '\ud83d\ude00', '\uffff', 'Z'], '', undefined],
+  ];
+  for (const [metric, tags, host, resources] of cases) t.equal(seriesId(metric, tags, host, resources), hash64(seriesKey(metric, tags, host, resources)), `${metric} ${tags.join(',')}`);
+  t.equal(seriesKey('m', ['b', 'a'], 'h', [{ type: 't', name: 'n' }]), 'm\u0000a\u0001b\u0000h\u0000t:n');
 });
