@@ -36,6 +36,8 @@ export interface PayloadMeasure {
   readonly series: readonly SeriesRef[] | null;
 }
 
+const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
+
 const NOTHING: PayloadMeasure = { logEvents: 0, metricPoints: 0, events: 0, series: null };
 
 /** Counts what the budget limits. A body that is not the JSON its kind expects weighs 1 entry (logs, events) and no series. */
@@ -45,7 +47,9 @@ export function measurePayload(kind: PayloadKind, body: Buffer, contentType: str
   const json = contentType === undefined || /json/i.test(contentType);
   let doc: unknown;
   try {
-    doc = json ? JSON.parse(body.toString('utf8')) : undefined;
+    // A leading byte-order mark is read past: JSON.parse refuses it, and an intake that accepts it
+    // would otherwise take series this guard never counted.
+    doc = json ? JSON.parse(withoutBom(body.toString('utf8'))) : undefined;
   } catch {
     doc = undefined;
   }

@@ -24,6 +24,8 @@ t.test('budgets payload: v1, v2 and distribution series are counted with their p
   t.equal(v2.metricPoints, 1);
   const dist = measurePayload('metrics', buf({ series: [{ metric: 'd', points: [[1, [1, 2, 3]]], tags: [] }] }), 'application/json');
   t.equal(dist.metricPoints, 1);
+  const bom = measurePayload('metrics', Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), buf({ series: [{ metric: 'a', points: [[1, 2]], tags: ['x:1'] }] })]), 'application/json');
+  t.same(bom.series?.map((s) => s.metric), ['a'], 'a leading byte-order mark does not hide the series from the guard');
   t.same(measurePayload('metrics', buf('not json'), 'application/json'), { logEvents: 0, metricPoints: 0, events: 0, series: null }, 'invalid JSON weighs nothing here (masking refuses it)');
 });
 
