@@ -1,12 +1,14 @@
 /**
- * Pure: one INSERT per table for a batch of chained rows, as `INSERT … SELECT … FROM json_to_recordset($n)`:
- * the batch's rows travel as ONE JSON array, each row the canonical content its hash was computed over
- * (rows.ts `rowJson`), so Postgres parses a short statement, there is no parameter limit to split around,
- * and nothing is escaped again on the event loop (node-postgres escapes array parameters element by
- * element in JavaScript). What Postgres stores is parsed from the very bytes that were hashed.
+ * Pure: one INSERT per table for a batch of chained rows, as `INSERT … SELECT * FROM unnest($1::t[], …)`:
+ * one array parameter per column whatever the batch size, so Postgres parses a short statement and
+ * there is no parameter limit to split around. Each column travels as one array literal built here
+ * (node-postgres would build it element by element, through two regex replaces each); unnest of
+ * arrays costs Postgres about half what json_to_recordset does. text[] and jsonb cells travel as text
+ * and are cast back; masked bodies travel as one JSON array (long_text).
  */
 import { quoteIdent } from '../db/sql.js';
-import { AUDIT_TABLES, rowContent, rowTail, TABLE_COLUMNS, type AuditTable, type ChainHead, type ChainedRow } from './rows.js';
+import { AUDIT_TABLES, encodedOf, TABLE_COLUMNS, type AuditTable, type ChainHead, type ChainedRow, type ColumnType } from './rows.js';
+import type { JsonValue } from './canonical.js';
 
 export interface InsertStatement {
   readonly table: AuditTable;
@@ -14,39 +16,71 @@ export interface InsertStatement {
   readonly values: unknown[];
 }
 
-/**
- * The rows as one JSON array, written straight into one buffer (sent in binary format, which for
- * json is its text): each row's hashed content with its closing brace overwritten by its tail, and
- * pre-encoded bodies copied in as they are. No string is concatenated or flattened on the way.
- */
-function recordsetValue(table: AuditTable, rows: readonly ChainedRow[]): Buffer {
-  const contents = rows.map(rowContent);
-  const tails = rows.map(({ row }) => rowTail(table, row));
-  let capacity = 2 + rows.length;
-  for (let i = 0; i < rows.length; i++) {
-    capacity += 3 * tails[i]!.length;
-    // The content measured exactly (a 3x bound would allocate, and copy out of, three times the batch).
-    for (const piece of contents[i]!) capacity += typeof piece === 'string' ? Buffer.byteLength(piece) : piece.byteLength;
-  }
-  const out = Buffer.allocUnsafe(capacity);
-  let at = 0;
-  const put = (piece: string | Uint8Array) => {
-    if (typeof piece === 'string') at += out.write(piece, at);
-    else {
-      out.set(piece, at);
-      at += piece.byteLength;
-    }
-  };
-  out[at++] = 0x5b; // [
-  for (let i = 0; i < rows.length; i++) {
-    if (i > 0) out[at++] = 0x2c; // ,
-    for (const piece of contents[i]!) put(piece);
-    at -= 1; // the content's closing brace: the tail closes the record
-    put(tails[i]!);
-  }
-  out[at++] = 0x5d; // ]
-  return out.subarray(0, at);
+/** A text[] value as a Postgres array literal (every element quoted, `"` and `\` escaped). */
+export function textArrayLiteral(items: readonly string[]): string {
+  return `{${items.map(quoted).join(',')}}`;
 }
+
+const NEEDS_ESCAPE = /["\\]/;
+const ESCAPED = /["\\]/g;
+/** An array element in double quotes: everything but `"` and `\` stands for itself there. */
+const quoted = (s: string): string => (NEEDS_ESCAPE.test(s) ? `"${s.replace(ESCAPED, '\\$&')}"` : `"${s}"`);
+
+/** One cell as an element of its column's array literal. */
+function element(type: ColumnType, v: JsonValue): string {
+  switch (type) {
+    case 'int8':
+    case 'int4':
+    case 'float8':
+      return String(v);
+    case 'jsonb':
+      return quoted(JSON.stringify(v));
+    case 'text[]':
+      return quoted(textArrayLiteral(v as readonly string[]));
+    default:
+      return quoted(v as string);
+  }
+}
+
+/** A column's values as one array literal; values repeated across the batch (writer, connection, rule…) are quoted once. */
+function columnLiteral(type: ColumnType, rows: readonly ChainedRow[], name: string): string {
+  const parts = new Array<string>(rows.length);
+  let last: JsonValue | undefined;
+  let lastText = '';
+  for (let i = 0; i < rows.length; i++) {
+    const v = rows[i]!.row[name];
+    if (v === null || v === undefined) parts[i] = 'NULL';
+    else if (v === last && typeof v !== 'object') parts[i] = lastText;
+    else {
+      last = v;
+      lastText = element(type, v);
+      parts[i] = lastText;
+    }
+  }
+  return `{${parts.join(',')}}`;
+}
+
+/**
+ * A long_text column's values as one JSON array: text when none came pre-encoded, else bytes (sent in
+ * binary format, which for json is its text) with each pre-encoded value copied in as it is.
+ */
+function longTextValue(rows: readonly ChainedRow[], name: string): string | Buffer {
+  if (!rows.some(({ row }) => encodedOf(row)?.[name])) return JSON.stringify(rows.map(({ row }) => row[name] ?? null));
+  const parts: Uint8Array[] = [];
+  rows.forEach(({ row }, i) => {
+    const v = row[name];
+    parts.push(i === 0 ? OPEN : COMMA, v === null || v === undefined ? NULL : (encodedOf(row)?.[name] ?? Buffer.from(JSON.stringify(v))));
+  });
+  parts.push(CLOSE);
+  return Buffer.concat(parts);
+}
+const [OPEN, COMMA, CLOSE, NULL] = ['[', ',', ']', 'null'].map((s) => Buffer.from(s)) as [Buffer, Buffer, Buffer, Buffer];
+
+/** A JSON array of strings (and nulls) as text[], in its own order. */
+const longTextArray = (param: number): string => `ARRAY(SELECT e FROM json_array_elements_text($${param}::json) WITH ORDINALITY AS x(e, i) ORDER BY i)`;
+
+/** The unnest element type (text[] cells go through text: unnest would flatten a 2-D array). */
+const carrier = (type: ColumnType): string => (type === 'text[]' ? 'text' : type);
 
 /** `guard` (a WHERE clause) makes every insert of a batch conditional on one shared fact. */
 export function insertStatements(schema: string, rows: readonly ChainedRow[], firstParam = 1, guard = ''): InsertStatement[] {
@@ -56,17 +90,18 @@ export function insertStatements(schema: string, rows: readonly ChainedRow[], fi
     const mine = rows.filter((r) => r.table === table);
     if (mine.length === 0) continue;
     const columns = TABLE_COLUMNS[table];
+    const values = columns.map(([name, type]) => (type === 'long_text' ? longTextValue(mine, name) : columnLiteral(type, mine, name)));
+    const args = columns.map(([, type]) => (type === 'long_text' ? longTextArray(n++) : `$${n++}::${carrier(type)}[]`)).join(', ');
+    const select = columns.map(([name, type]) => (type === 'text[]' ? `${quoteIdent(name)}::text[]` : quoteIdent(name))).join(', ');
     const cols = columns.map(([name]) => quoteIdent(name)).join(', ');
-    const record = columns.map(([name, type]) => `${quoteIdent(name)} ${type}`).join(', ');
     out.push({
       table,
-      text: `INSERT INTO ${quoteIdent(schema)}.${quoteIdent(table)} (${cols}) SELECT ${cols} FROM json_to_recordset($${n++}::json) AS u(${record})${guard ? ` ${guard}` : ''}`,
-      values: [recordsetValue(table, mine)],
+      text: `INSERT INTO ${quoteIdent(schema)}.${quoteIdent(table)} (${cols}) SELECT ${select} FROM unnest(${args}) AS u(${cols})${guard ? ` ${guard}` : ''}`,
+      values,
     });
   }
   return out;
 }
-
 /** How a batch authenticates the head it moves to (null without a chain key). */
 export interface HeadAuth {
   readonly key_id: string;

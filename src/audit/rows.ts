@@ -11,7 +11,12 @@ import { rowMac, type ChainKey } from './chain-key.js';
 export type { ApprovalStepEvent } from './events.js';
 
 export type AuditTable = 'calls' | 'payloads' | 'approval_events';
-export type ColumnType = 'text' | 'text[]' | 'timestamptz' | 'int8' | 'int4' | 'float8' | 'jsonb';
+/**
+ * `long_text` is text as Postgres stores it, sent differently: a body of up to max_body_bytes travels
+ * in one JSON array per batch (escaped natively by JSON.stringify) rather than inside an array literal
+ * escaped in JavaScript on the event loop.
+ */
+export type ColumnType = 'text' | 'long_text' | 'text[]' | 'timestamptz' | 'int8' | 'int4' | 'float8' | 'jsonb';
 export type Row = Readonly<Record<string, JsonValue>>;
 
 /** The chain columns every audit table starts with. `hash` is computed, never part of the content. */
@@ -57,7 +62,7 @@ export const TABLE_COLUMNS: Readonly<Record<AuditTable, readonly (readonly [stri
     ['content_type', 'text'],
     ['content_encoding', 'text'],
     ['body_sha256', 'text'],
-    ['masked_body', 'text'],
+    ['masked_body', 'long_text'],
     ['findings', 'jsonb'],
     ['upstream_status', 'int4'],
     ['reason_code', 'text'],
@@ -259,7 +264,7 @@ export function rowHash(table: AuditTable, row: Row): string {
  * What a row's hash covers, prev_hash first: one string, or pieces when a value came pre-encoded.
  * `skip` is prev_hash's length: where the content itself starts in the first piece.
  */
-export interface HashedContent {
+interface HashedContent {
   readonly pieces: readonly (string | Uint8Array)[];
   readonly skip: number;
 }
@@ -278,34 +283,9 @@ function hashPieces({ pieces }: HashedContent): string {
   return h.digest('hex');
 }
 
-/**
- * The canonical content chainRows hashed for this row, as pieces (computed again for a row built
- * elsewhere): the insert sends those same bytes as the row's JSON instead of serialising every
- * column again.
- */
-export function rowContent({ table, row, hashed }: ChainedRow): readonly (string | Uint8Array)[] {
-  const { pieces, skip } = hashed ?? hashedPieces(table, row);
-  return skip === 0 ? pieces : [(pieces[0] as string).slice(skip), ...pieces.slice(1)];
-}
-
-/**
- * What turns a row's content into its insert record: `}` replaced by the columns the hash does not
- * cover (the link, its MAC, optional columns left out of the content while empty), then `}`. Keys
- * are column names; the content's `table` key is ignored by the insert's record definition.
- */
-export function rowTail(table: AuditTable, row: Row): string {
-  let tail = `,"hash":"${row.hash as string}","prev_hash":"${row.prev_hash as string}","key_id":${row.key_id == null ? 'null' : JSON.stringify(row.key_id)},"mac":${row.mac == null ? 'null' : `"${row.mac as string}"`}`;
-  // An empty optional column is out of the content (canonicalPieces) but stored as it is: `[]`, not NULL.
-  const optional = OPTIONAL_CONTENT[table];
-  if (optional) for (const key of optional) if (isEmptyArray(row[key])) tail += `,${KEY_PREFIX.get(key)!}[]`;
-  return `${tail}}`;
-}
-
 export interface ChainedRow {
   readonly table: AuditTable;
   readonly row: Row;
-  /** What the row's hash was computed over (chainRows); kept for the insert, not a column. */
-  readonly hashed?: HashedContent;
 }
 
 /**
@@ -330,7 +310,7 @@ export function chainRows(head: ChainHead, fields: readonly { table: AuditTable;
     row.hash = hash;
     row.key_id = key ? key.id : null;
     row.mac = key ? rowMac(key, hash) : null;
-    return { table, row, hashed };
+    return { table, row };
   });
   return { rows, head: { writer: head.writer, seq, hash, recorded_at: recordedAt } };
 }

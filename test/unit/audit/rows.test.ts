@@ -1,7 +1,7 @@
 import t from 'tap';
 import { bodyJsonBytes, canonicalJson, storableText } from '../../../src/audit/canonical.js';
 import { canonicalRowContent, chainRows, eventFields, GENESIS_HASH, rowFromDatabase, rowHash, TABLE_COLUMNS, tableOf, type ChainHead } from '../../../src/audit/rows.js';
-import { insertStatements } from '../../../src/audit/insert-sql.js';
+import { insertStatements, textArrayLiteral } from '../../../src/audit/insert-sql.js';
 import { callEvent, payloadEvent, approvalEvent } from '../../integration/audit/fixtures/events.js';
 
 const head0: ChainHead = { writer: 'w1', seq: 0, hash: GENESIS_HASH, recorded_at: new Date(0).toISOString() };
@@ -72,21 +72,23 @@ t.test('audit rows: a row read back from Postgres (to_jsonb form) hashes the sam
   t.equal(rowHash('payloads', fromDb), row.hash);
 });
 
-t.test('audit insert SQL: one INSERT per table, the rows as one JSON recordset of their hashed content', async (t) => {
+t.test('audit insert SQL: one INSERT per table, one array literal per column', async (t) => {
   const many = Array.from({ length: 5000 }, (_, i) => ({ table: 'calls' as const, fields: eventFields(callEvent({ request_id: `r${i}`, groups: ['a', 'b"c', 'd\\e', ''] })) }));
   const { rows } = chainRows(head0, [...many, { table: 'payloads', fields: eventFields(payloadEvent()) }], NOW, { id: 'k1', key: 'a'.repeat(64) });
   const st = insertStatements('kw', rows);
   t.same(st.map((s) => s.table), ['calls', 'payloads']);
-  t.equal(st[0]!.values.length, 1, 'one parameter per table, whatever the batch size');
-  t.match(st[0]!.text, /^INSERT INTO "kw"\."calls" \("recorded_at", .* FROM json_to_recordset\(\$1::json\) AS u\("recorded_at" timestamptz, .*"groups" text\[\], /);
-  const records = JSON.parse(String(st[0]!.values[0])) as Record<string, unknown>[];
-  t.equal(records.length, 5000);
-  for (const [name] of TABLE_COLUMNS.calls) t.same(records[1234]![name], rows[1234]!.row[name], `calls.${name} as the row holds it`);
-  t.same(records[0]!.findings, [], 'an empty optional column is stored as [] though the hash leaves it out');
-  t.equal(records[0]!.mac, rows[0]!.row.mac, 'the MAC travels with the row');
-  t.equal(canonicalRowContent('calls', rows[7]!.row).slice(1, -1), String(st[0]!.values[0]).split('},{')[7]!.split(',"hash":')[0], 'the insert sends the hashed content itself');
-  const payload = JSON.parse(String(st[1]!.values[0])) as Record<string, unknown>[];
-  t.equal(payload[0]!.masked_body, rows[5000]!.row.masked_body);
+  t.equal(st[0]!.values.length, 25, 'every column of calls: findings (007), key_id and mac (005) included');
+  t.match(st[0]!.text, /^INSERT INTO "kw"\."calls" \("recorded_at", .* FROM unnest\(\$1::timestamptz\[\], /);
+  const column = (name: string) => st[0]!.values[TABLE_COLUMNS.calls.findIndex(([n]) => n === name)] as string;
+  t.equal(column('seq'), `{${rows.slice(0, 5000).map((r) => r.row.seq).join(',')}}`);
+  t.equal(column('approval_id'), `{${Array(5000).fill('NULL').join(',')}}`, 'nulls unquoted');
+  const cell = String.raw`{"{\"a\",\"b\\\"c\",\"d\\\\e\",\"\"}",`;
+  t.equal(column('groups').slice(0, cell.length), cell, 'a text[] cell is a quoted literal inside the column literal');
+  t.equal(textArrayLiteral(['a', 'b"c', 'd\\e', '', 'NULL']), '{"a","b\\"c","d\\\\e","","NULL"}');
+  const bodyColumn = st[1]!.values[TABLE_COLUMNS.payloads.findIndex(([name]) => name === 'masked_body')];
+  t.type(bodyColumn, 'string', 'masked bodies travel as one JSON text, not an escaped array literal');
+  t.same(JSON.parse(bodyColumn as string).length, 1);
+  t.match(st[1]!.text, /ARRAY\(SELECT e FROM json_array_elements_text\(\$\d+::json\) WITH ORDINALITY/);
 });
 
 t.test('audit row hash: a body pre-encoded by a worker hashes exactly as the same body as text', async (t) => {
