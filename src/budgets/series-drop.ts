@@ -43,11 +43,16 @@ function skipValue(s: string, i: number): number {
   throw new SyntaxError('unterminated container');
 }
 
-/** [start, end) of each element of the top-level object's `series` array, or null if there is none. */
+/**
+ * [start, end) of each element of the top-level object's `series` array, or null if there is none.
+ * Read as JSON.parse (and so measurePayload) reads the body: past a leading byte-order mark, and the
+ * last `series` member when there are several, so a drop cuts the very array that was counted.
+ */
 export function seriesSpans(s: string): { start: number; end: number }[] | null {
-  let i = skipWs(s, 0);
+  let i = skipWs(s, s.charCodeAt(0) === 0xfeff ? 1 : 0);
   if (s[i] !== '{') return null;
   i = skipWs(s, i + 1);
+  let found: { start: number; end: number }[] | null = null;
   while (i < s.length && s[i] !== '}') {
     const keyEnd = skipString(s, i);
     const key = JSON.parse(s.slice(i, keyEnd)) as string;
@@ -63,12 +68,15 @@ export function seriesSpans(s: string): { start: number; end: number }[] | null 
         i = skipWs(s, end);
         if (s[i] === ',') i = skipWs(s, i + 1);
       }
-      return spans;
+      found = spans;
+      i = skipWs(s, i + 1);
+    } else {
+      if (key === 'series') found = null; // a later non-array `series` is what JSON.parse keeps
+      i = skipWs(s, skipValue(s, i));
     }
-    i = skipWs(s, skipValue(s, i));
     if (s[i] === ',') i = skipWs(s, i + 1);
   }
-  return null;
+  return found;
 }
 
 /** The body without the series at `drop` (indexes into the `series` array). */

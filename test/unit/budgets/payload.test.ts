@@ -55,6 +55,15 @@ t.test('budgets series-drop: removes elements by position, every other byte as s
   t.equal(seriesSpans('[1,2]'), null);
 });
 
+t.test('budgets series-drop: cuts the series measurePayload counted (last member, past a byte-order mark)', async (t) => {
+  const twice = '{"series":[{"metric":"decoy"}],"series":[{"metric":"old"},{"metric":"new"}]}';
+  t.same(measurePayload('metrics', Buffer.from(twice), 'application/json').series?.map((s) => s.metric), ['old', 'new'], 'JSON.parse keeps the last member');
+  t.same((JSON.parse(dropSeries(twice, new Set([1]))) as { series: { metric: string }[] }).series.map((s) => s.metric), ['old'], 'the drop cuts that same array');
+  t.equal(seriesSpans('{"series":[{"metric":"a"}],"series":null}'), null, 'a later non-array series is what counts');
+  const bom = '\uFEFF{"series":[{"metric":"old"},{"metric":"new"}]}';
+  t.equal(dropSeries(bom, new Set([1])), '\uFEFF{"series":[{"metric":"old"}]}', 'a byte-order mark does not stop the drop');
+});
+
 t.test('budgets windows: sliding weight and reset', async (t) => {
   const w = 60_000;
   t.match(windowPosition(120_000, w), { bucket: 2, prevWeight: 1, resetSeconds: 60 });
