@@ -102,6 +102,7 @@ export function insertStatements(schema: string, rows: readonly ChainedRow[], fi
   }
   return out;
 }
+
 /** How a batch authenticates the head it moves to (null without a chain key). */
 export interface HeadAuth {
   readonly key_id: string;

@@ -231,8 +231,7 @@ export function canonicalRowContent(table: AuditTable, row: Row): string {
 
 /**
  * `prefix` then the canonical content, as text pieces with each pre-encoded value as its bytes in
- * place. The chain passes prev_hash as the prefix: hashing the one string flattens it once, and the
- * insert writes its content part from that same flat string.
+ * place. The chain passes prev_hash as the prefix, so the hash reads one string, flattened once.
  */
 function canonicalPieces(table: AuditTable, row: Row, encoded: Encoded | undefined, prefix: string): (string | Uint8Array)[] {
   const pieces: (string | Uint8Array)[] = [];
@@ -260,22 +259,14 @@ export function rowHash(table: AuditTable, row: Row): string {
   return hashPieces(hashedPieces(table, row));
 }
 
-/**
- * What a row's hash covers, prev_hash first: one string, or pieces when a value came pre-encoded.
- * `skip` is prev_hash's length: where the content itself starts in the first piece.
- */
-interface HashedContent {
-  readonly pieces: readonly (string | Uint8Array)[];
-  readonly skip: number;
-}
-
-function hashedPieces(table: AuditTable, row: Row): HashedContent {
+/** What a row's hash covers, prev_hash first: one string, or pieces when a value came pre-encoded. */
+function hashedPieces(table: AuditTable, row: Row): readonly (string | Uint8Array)[] {
   const prev = row.prev_hash;
   if (typeof prev !== 'string') throw new TypeError('rowHash: prev_hash missing');
-  return { pieces: canonicalPieces(table, row, encodedOf(row), prev), skip: prev.length };
+  return canonicalPieces(table, row, encodedOf(row), prev);
 }
 
-function hashPieces({ pieces }: HashedContent): string {
+function hashPieces(pieces: readonly (string | Uint8Array)[]): string {
   // One-shot for the common single string: no Hash object per row.
   if (pieces.length === 1) return oneShotHash('sha256', pieces[0] as string, 'hex');
   const h = createHash('sha256');
@@ -305,8 +296,7 @@ export function chainRows(head: ChainHead, fields: readonly { table: AuditTable;
     row.writer = head.writer;
     row.seq = seq;
     row.prev_hash = hash;
-    const hashed = hashedPieces(table, row);
-    hash = hashPieces(hashed);
+    hash = hashPieces(hashedPieces(table, row));
     row.hash = hash;
     row.key_id = key ? key.id : null;
     row.mac = key ? rowMac(key, hash) : null;
