@@ -1,5 +1,6 @@
 import t from 'tap';
-import { hash64, measurePayload, payloadKind, seriesId, seriesKey } from '../../../src/budgets/payload.js';
+import { measurePayload, payloadKind } from '../../../src/budgets/payload.js';
+import { hash64, seriesId, seriesKey } from '../../../src/budgets/series-id.js';
 import { dropSeries, seriesSpans } from '../../../src/budgets/series-drop.js';
 import { seriesSlots, windowPosition } from '../../../src/budgets/windows.js';
 
