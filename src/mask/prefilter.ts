@@ -96,17 +96,22 @@ export function createPrefilter(specs: readonly KeywordSpec[]): (text: string, l
     let lowered = lower();
     if (text.includes('\u0130')) lowered = lowered.replaceAll('\u0307', '');
     if (slots.length > 0) {
+      // Locals rather than the captured bindings: 2-4 % of masking in alternated runs.
+      const pairs = pairList;
+      const slotOf = slots;
+      const at2 = checkAt;
+      const byte2 = checkByte;
       const u = utf8Of(lowered);
       const n = u.length;
       for (let i = 0; i + 1 < n; i += 2) {
         const a = u[i]!;
         const b = u[i + 1]!;
         if ((a | b) >= 0x80) continue;
-        const list = pairList[(a << 7) | b]!;
+        const list = pairs[(a << 7) | b]!;
         if (list === 0) continue;
         for (let k = list >>> 8, last = (list >>> 8) + (list & 0xff); k < last; k++) {
-          if (u[i + checkAt[k]!] !== checkByte[k]) continue;
-          const slot = slots[k]!;
+          if (u[i + at2[k]!] !== byte2[k]) continue;
+          const slot = slotOf[k]!;
           const id = slot >> 1;
           if (found[id] !== 0) continue;
           const at = i - (slot & 1);

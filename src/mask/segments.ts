@@ -200,8 +200,12 @@ const PAIR_NAME_KEYS = new Set(['name', 'key', 'header', 'header_name', 'field',
 const PAIR_VALUE_KEYS = new Set(['value', 'header_value', 'val', 'pattern']);
 /** Raw member names that normalise to a PAIR_VALUE_KEYS entry (`"value"`, `"headerValue"`, `"Value"`…) all end with one of these. */
 const PAIR_VALUE_ENDINGS = ['alue', 'ALUE', 'val', 'Val', 'VAL', 'attern', 'ATTERN'];
-/** Their last characters, to skip most strings with one read. */
-const PAIR_VALUE_LAST = new Set(PAIR_VALUE_ENDINGS.map((e) => e.charCodeAt(e.length - 1)));
+/**
+ * Their last two characters (all ASCII), as a table by pair, to skip most strings with one read: a
+ * Set of last characters matched every string ending in `e` and cost a tenth of masking a clean body.
+ */
+const PAIR_VALUE_TAIL = new Uint8Array(128 * 128);
+for (const e of PAIR_VALUE_ENDINGS) PAIR_VALUE_TAIL[(e.charCodeAt(e.length - 2) << 7) | e.charCodeAt(e.length - 1)] = 1;
 
 /**
  * Whether a string's raw content ends with one of `endings` (what a search for `ending"` in the raw
@@ -210,9 +214,13 @@ const PAIR_VALUE_LAST = new Set(PAIR_VALUE_ENDINGS.map((e) => e.charCodeAt(e.len
  */
 function someStringEndsWith(strings: JsonStrings, src: string, endings: readonly string[]): boolean {
   const { count, start, end } = strings;
+  const tail = PAIR_VALUE_TAIL;
   for (let t = 0; t < count; t++) {
     const e = end[t]!;
-    if (!PAIR_VALUE_LAST.has(src.charCodeAt(e - 1))) continue;
+    if (e - start[t]! < 2) continue;
+    const a = src.charCodeAt(e - 2);
+    const b = src.charCodeAt(e - 1);
+    if ((a | b) >= 0x80 || tail[(a << 7) | b] !== 1) continue;
     for (const ending of endings) if (e - start[t]! >= ending.length && src.startsWith(ending, e - ending.length)) return true;
   }
   return false;
