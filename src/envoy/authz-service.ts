@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Authorizer } from '../authz/check.js';
 import type { AuthorizationHandlers } from '../../proto/gen/envoy/service/auth/v3/Authorization.js';
 import { checkInputFromRequest, checkResponseFromOutcome } from './authz-translate.js';
+import { encodeCheckResponse } from './check-response-wire.js';
 import { AUTHZ_SERVICE_NAME } from './contract.js';
 import { envoyProtos } from './protos.js';
 
@@ -38,9 +39,11 @@ export function authorizationService(check: Authorizer, log: Logger) {
       );
     },
   };
+  const definition = envoyProtos().auth.envoy.service.auth.v3.Authorization.service;
   return {
     name: AUTHZ_SERVICE_NAME,
-    definition: envoyProtos().auth.envoy.service.auth.v3.Authorization.service,
+    // The answer is written by keyward's own encoder (check-response-wire.ts); the request is still read by protobufjs.
+    definition: { ...definition, Check: { ...definition.Check, responseSerialize: encodeCheckResponse } },
     implementation: handlers as unknown as grpc.UntypedServiceImplementation,
   };
 }
