@@ -41,6 +41,8 @@ interface Peak {
   readonly rps: number;
   /** keyward's CPU per audited Check, µs. */
   readonly cpuUs: number;
+  /** The kernel's part of cpuUs (syscalls: sockets, wake-ups). */
+  readonly sysUs: number;
   /** The Redis server's CPU per audited Check, µs. */
   readonly redisUs: number;
 }
@@ -62,7 +64,7 @@ async function peakOf(variant: Variant): Promise<Peak> {
     await stopProfile();
     if (run.failed > 0) throw new Error(`${run.failed} Checks failed with budgets=${variant}`);
     const checks = after.auditedCalls - before.auditedCalls;
-    return { rps: run.rps, cpuUs: (after.cpuMicros - before.cpuMicros) / checks, redisUs: (redisAfter - redisBefore) / checks };
+    return { rps: run.rps, cpuUs: (after.cpuMicros - before.cpuMicros) / checks, sysUs: (after.sysMicros - before.sysMicros) / checks, redisUs: (redisAfter - redisBefore) / checks };
   } finally {
     await gate.stop();
   }
@@ -72,14 +74,16 @@ async function main(): Promise<void> {
   if (!findH2load()) process.exit(1);
   const rps: Record<Variant, number[]> = { none: [], redis: [], memory: [] };
   const cpu: Record<Variant, number[]> = { none: [], redis: [], memory: [] };
+  const sysCpu: Record<Variant, number[]> = { none: [], redis: [], memory: [] };
   const redisCpu: Record<Variant, number[]> = { none: [], redis: [], memory: [] };
   for (let r = 0; r < rounds; r++) {
     for (const v of variants) {
       const peak = await peakOf(v);
       rps[v].push(peak.rps);
       cpu[v].push(peak.cpuUs);
+      sysCpu[v].push(peak.sysUs);
       redisCpu[v].push(peak.redisUs);
-      process.stderr.write(`round ${r + 1}/${rounds} ${v}: ${Math.round(peak.rps)} Checks/s, keyward ${peak.cpuUs.toFixed(1)} µs CPU/Check, Redis ${peak.redisUs.toFixed(1)} µs\n`);
+      process.stderr.write(`round ${r + 1}/${rounds} ${v}: ${Math.round(peak.rps)} Checks/s, keyward ${peak.cpuUs.toFixed(1)} µs CPU/Check (sys ${peak.sysUs.toFixed(1)}), Redis ${peak.redisUs.toFixed(1)} µs\n`);
     }
   }
   redis.disconnect();
@@ -92,6 +96,7 @@ async function main(): Promise<void> {
     memoryOverNone: ratio('memory'),
     target: '≥ 0.9',
     keywardCpuUsPerCheck: Object.fromEntries(variants.map((v) => [v, us(v, cpu)])),
+    keywardSysUsPerCheck: Object.fromEntries(variants.map((v) => [v, us(v, sysCpu)])),
     redisServerCpuUsPerCheck: Object.fromEntries(variants.map((v) => [v, us(v, redisCpu)])),
     /** What a Check costs with budgets, CPU of both processes, over what it costs without: the throughput ratio two saturated cores would give. */
     cpuRatioRedis: round3(median(cpu.none) / (median(cpu.redis) + median(redisCpu.redis) - median(redisCpu.none))),

@@ -36,8 +36,8 @@ async function main(): Promise<void> {
   process.on('message', (m: ParentMessage) => {
     if (m.type === 'stats') {
       audited().then(
-        (auditedCalls) => send({ type: 'stats', rssBytes: process.memoryUsage.rss(), auditedCalls, cpuMicros: cpuMicros() }),
-        () => send({ type: 'stats', rssBytes: process.memoryUsage.rss(), auditedCalls: -1, cpuMicros: cpuMicros() }),
+        (auditedCalls) => send({ type: 'stats', rssBytes: process.memoryUsage.rss(), auditedCalls, cpuMicros: cpuMicros(), sysMicros: process.cpuUsage().system }),
+        () => send({ type: 'stats', rssBytes: process.memoryUsage.rss(), auditedCalls: -1, cpuMicros: cpuMicros(), sysMicros: process.cpuUsage().system }),
       );
     } else if (m.type === 'profile') {
       profile(m).catch((e: unknown) => send({ type: 'failed', message: `profiler: ${String(e)}` }));
