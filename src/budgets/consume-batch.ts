@@ -59,7 +59,8 @@ export function createConsumeBatcher(run: ConsumeRunner) {
 
   /**
    * The batch as CONSUME_LUA reads it: each distinct key, scope and counter field once, the window
-   * settings once per distinct (limits, amounts, prevWeight, ttl), the numbers packed in strings.
+   * settings once per distinct (limits, amounts, prevWeight, ttl), each decision shape once and the
+   * decisions as runs of shapes, the numbers packed in strings.
    */
   function send(part: Pending[]): void {
     let now = 0;
@@ -109,13 +110,19 @@ export function createConsumeBatcher(run: ConsumeRunner) {
       }
       return i;
     };
-    const args: string[] = [String(now), '', '', ''];
+    const args: string[] = [String(now), '', '', '', ''];
     const scopeAt = new Map<string, number>();
+    /** A decision's checks as the script reads them → shape number and the slots it draws on. */
+    const shapeAt = new Map<string, { readonly n: number; readonly slots: readonly number[] }>();
+    let shapes = '';
     /** Per decision, per check, per limited quantity: [current slot, previous slot]. */
-    const slotsOf: number[][] = [];
-    let decisions = String(part.length);
+    const slotsOf: (readonly number[])[] = [];
+    let runs = '';
+    let runCount = 0;
+    let lastShape = 0;
+    let runLength = 0;
     for (const p of part) {
-      decisions += ` ${p.checks.length}`;
+      let text = String(p.checks.length);
       const mine: number[] = [];
       for (const c of p.checks) {
         let scope = 0;
@@ -123,20 +130,34 @@ export function createConsumeBatcher(run: ConsumeRunner) {
           scope = scopeAt.get(c.scope) ?? 0;
           if (scope === 0) scopeAt.set(c.scope, (scope = args.push(c.scope)));
         }
-        decisions += ` ${spec(c)} ${key(c.index)} ${scope}`;
+        text += ` ${spec(c)} ${key(c.index)} ${scope}`;
         for (let q = 0; q < QUANTITY_COUNT; q++) {
           if (c.limits[q]! < 0) continue;
           const cur = slot(c.current, q);
           const prev = slot(c.previous, q);
           mine.push(cur, prev);
-          decisions += ` ${cur} ${prev}`;
+          text += ` ${cur} ${prev}`;
         }
       }
-      slotsOf.push(mine);
+      let shape = shapeAt.get(text);
+      if (!shape) {
+        shapeAt.set(text, (shape = { n: shapeAt.size + 1, slots: mine }));
+        shapes += ` ${text}`;
+      }
+      slotsOf.push(shape.slots);
+      if (shape.n === lastShape) runLength++;
+      else {
+        if (runLength > 0) runs += ` ${lastShape} ${runLength}`;
+        runCount++;
+        lastShape = shape.n;
+        runLength = 1;
+      }
     }
+    runs += ` ${lastShape} ${runLength}`;
     args[1] = `${slotCount}${slots}`;
     args[2] = `${specCount}${specs}`;
-    args[3] = decisions;
+    args[3] = `${shapeAt.size}${shapes}`;
+    args[4] = `${runCount}${runs}`;
     run(keys, args).then(
       (answer) => {
         const out = answer.split(' ');

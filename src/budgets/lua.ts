@@ -8,17 +8,20 @@
  * is still all-or-nothing, and the batch runs atomically, in order. Decisions of one turn mostly
  * draw on the same few counter fields, so the batch names each (key, field) once as a slot: the
  * script reads every slot once, keeps running values per slot, and writes each slot's total
- * increment once at the end. It answers only what the caller cannot know — each decision's refusal
- * and each slot's value before the batch; the caller replays the sliding use from those
- * (consume-batch.ts), with the same arithmetic in the same order.
+ * increment once at the end. Decisions of one turn mostly have the same shape too (the same checks
+ * on the same slots), so each shape is sent once and the decisions as runs of one shape: parsing the
+ * packed numbers was most of the script's time. It answers only what the caller cannot know — each
+ * decision's refusal and each slot's value before the batch; the caller replays the sliding use
+ * from those (consume-batch.ts), with the same arithmetic in the same order.
  * KEYS: the batch's distinct keys (counters and scope indexes), each once.
  * ARGV (numbers packed space-separated):
  *   [1] now
  *   [2] slots: K, then K × (key, quantity 1..5)
  *   [3] specs: P, then per spec: prevWeight, ttlMs, Q, then Q × (quantity 1..5, limit, amount)
- *   [4] decisions: D, then per decision C checks, per check: spec, index key, scope (an ARGV
- *       position, 0 = the index was touched lately, skip it), then Q × (current slot, previous slot)
- *   [5…] the batch's distinct scopes
+ *   [4] shapes: H, then per shape C checks, per check: spec, index key, scope (an ARGV position,
+ *       0 = the index was touched lately, skip it), then Q × (current slot, previous slot)
+ *   [5] decisions in order, as runs: R, then R × (shape, how many decisions of it in a row)
+ *   [6…] the batch's distinct scopes
  * Returns one string: D refusals (-1 | check*5+quantity-1), then K slot values before the batch.
  */
 export const CONSUME_LUA = `
@@ -28,7 +31,7 @@ local function nums(s)
   for tok in string.gmatch(s, '[^ ]+') do n = n + 1; t[n] = tonumber(tok) end
   return t
 end
-local S, P, T = nums(ARGV[2]), nums(ARGV[3]), nums(ARGV[4])
+local S, P, T, R = nums(ARGV[2]), nums(ARGV[3]), nums(ARGV[4]), nums(ARGV[5])
 local val, base, slotKey = {}, {}, {}
 local out, n = {}, 0
 for s = 1, S[1] do
@@ -36,47 +39,61 @@ for s = 1, S[1] do
   local x = tonumber(redis.call('HGET', KEYS[key], F[q])) or 0
   val[s], base[s], slotKey[s] = x, x, key
 end
--- spec number -> its position in P
+-- spec number -> its position in P; shape number -> its position in T
 local spec, p = {}, 2
 for i = 1, P[1] do spec[i] = p; p = p + 3 + 3 * P[p + 2] end
-local add, ttlOf, touch, nt, touched = {}, {}, {}, 0, {}
-local a = 2
-for d = 1, T[1] do
-  local c, a0, refused = T[a], a + 1, -1
+local shape, a = {}, 2
+for h = 1, T[1] do
+  shape[h] = a
+  local c = T[a]
   a = a + 1
-  for i = 0, c - 1 do
-    local sp = spec[T[a]]
-    local w, q = P[sp], P[sp + 2]
-    a = a + 3
-    for j = 0, q - 1 do
-      local e = sp + 3 + 3 * j
-      local amount = P[e + 2]
-      if refused < 0 and amount > 0 and val[T[a]] + val[T[a + 1]] * w + amount > P[e + 1] then refused = i * 5 + P[e] - 1 end
-      a = a + 2
-    end
-  end
-  n = n + 1
-  out[n] = refused
-  if refused < 0 then
-    local b = a0
+  for i = 1, c do a = a + 3 + 2 * P[spec[T[a]] + 2] end
+end
+local add, ttlOf, touch, nt, touched = {}, {}, {}, 0, {}
+for r = 1, R[1] do
+  local a0 = shape[R[2 * r]]
+  local c = T[a0]
+  local k, runLength = 1, R[2 * r + 1]
+  while k <= runLength do
+    local a, refused = a0 + 1, -1
     for i = 0, c - 1 do
-      local sp = spec[T[b]]
-      local q = P[sp + 2]
-      local scope = T[b + 2]
-      if scope > 0 then
-        local id = T[b + 1] * 65536 + scope
-        if not touched[id] then touched[id] = true; nt = nt + 1; touch[nt] = b end
-      end
-      b = b + 3
+      local sp = spec[T[a]]
+      local w, q = P[sp], P[sp + 2]
+      a = a + 3
       for j = 0, q - 1 do
-        local amount = P[sp + 5 + 3 * j]
-        if amount > 0 then
-          local s = T[b]
-          val[s] = val[s] + amount
-          add[s] = (add[s] or 0) + amount
-          ttlOf[s] = P[sp + 1]
+        local e = sp + 3 + 3 * j
+        local amount = P[e + 2]
+        if refused < 0 and amount > 0 and val[T[a]] + val[T[a + 1]] * w + amount > P[e + 1] then refused = i * 5 + P[e] - 1 end
+        a = a + 2
+      end
+    end
+    n = n + 1
+    out[n] = refused
+    k = k + 1
+    if refused >= 0 then
+      -- a refusal changed nothing: the rest of the run, the same checks on the same values, is refused alike
+      while k <= runLength do n = n + 1; out[n] = refused; k = k + 1 end
+    else
+      local b = a0 + 1
+      for i = 0, c - 1 do
+        local sp = spec[T[b]]
+        local q = P[sp + 2]
+        local scope = T[b + 2]
+        if scope > 0 then
+          local id = T[b + 1] * 65536 + scope
+          if not touched[id] then touched[id] = true; nt = nt + 1; touch[nt] = b end
         end
-        b = b + 2
+        b = b + 3
+        for j = 0, q - 1 do
+          local amount = P[sp + 5 + 3 * j]
+          if amount > 0 then
+            local s = T[b]
+            val[s] = val[s] + amount
+            add[s] = (add[s] or 0) + amount
+            ttlOf[s] = P[sp + 1]
+          end
+          b = b + 2
+        end
       end
     end
   end

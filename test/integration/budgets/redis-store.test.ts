@@ -24,10 +24,15 @@ async function decide(store: CounterStore, prefix: string, at: number) {
   };
   // Eight concurrent calls of one agent in one event-loop turn: the Redis store sends them as one batch.
   const burst = await Promise.all(Array.from({ length: 8 }, () => one('agent-a', { requests: 1 })));
+  // One turn mixing shapes: runs of one agent broken by others, a run that goes over mid-way, and
+  // a refusal that leaves room for the next different decision.
+  const mixed = await Promise.all(
+    (['c', 'c', 'd', 'c', 'c', 'c', 'c', 'd', 'e', 'c'] as const).map((s, i) => one(`agent-${s}`, s === 'e' ? { requests: 1, log_events: i * 10 } : { requests: 1 })),
+  );
   // 100 log events fit the hour's 100; the next call of 1 event is over on log_events only.
   const logsFit = await one('agent-b', { log_events: 100 });
   const logsOver = await one('agent-b', { log_events: 1 });
-  return { burst, logsFit, logsOver };
+  return { burst, mixed, logsFit, logsOver };
 }
 
 t.test('budgets redis store: batched decisions answer exactly what the memory store answers', async (t) => {
@@ -42,6 +47,11 @@ t.test('budgets redis store: batched decisions answer exactly what the memory st
     fromRedis.burst.map((r) => r.refused),
     [-1, -1, -1, -1, -1, 0, 0, 0],
     'of 8 concurrent calls, exactly the 5 the hour allows pass; the rest are refused on the hour window (check 0, requests)',
+  );
+  t.same(
+    fromRedis.mixed.map((r) => r.refused),
+    [-1, -1, -1, -1, -1, -1, 0, -1, -1, 0],
+    'interleaved agents: agent-c gets its 5 of the hour across runs, agent-d and agent-e are counted apart',
   );
   t.equal(fromRedis.logsOver.refused, 2, 'log_events of the hour window (check 0, quantity 2)');
   t.same(fromRedis.burst[4]!.used.slice(0, 2), [4, 0], 'the fifth call saw four before it');
