@@ -1,5 +1,5 @@
 import type { ConsumeResult, CounterCheck } from './store.js';
-import { QUANTITY_COUNT } from './store.js';
+import { CounterStoreUnavailable, QUANTITY_COUNT } from './store.js';
 
 /** Runs CONSUME_LUA: keys and args as the script reads them (src/budgets/lua.ts); its answer is one string. */
 export type ConsumeRunner = (keys: string[], args: string[]) => Promise<string>;
@@ -160,42 +160,53 @@ export function createConsumeBatcher(run: ConsumeRunner) {
     args[4] = `${runCount}${runs}`;
     run(keys, args).then(
       (answer) => {
-        const out = answer.split(' ');
-        // Slot values before the batch, then replayed decision by decision as the script ran them.
-        const val = new Array<number>(slotCount + 1);
-        for (let s = 1; s <= slotCount; s++) val[s] = Number(out[part.length + s - 1]);
-        for (let d = 0; d < part.length; d++) {
-          const p = part[d]!;
-          const refused = Number(out[d]);
-          const mine = slotsOf[d]!;
-          const used = new Array<number>(p.checks.length * QUANTITY_COUNT).fill(0);
-          let m = 0;
-          for (let i = 0; i < p.checks.length; i++) {
-            const c = p.checks[i]!;
-            for (let q = 0; q < QUANTITY_COUNT; q++) {
-              if (c.limits[q]! < 0) continue;
-              used[i * QUANTITY_COUNT + q] = val[mine[m]!]! + val[mine[m + 1]!]! * c.prevWeight;
-              m += 2;
-            }
-          }
-          if (refused < 0) {
-            m = 0;
-            for (const c of p.checks) {
-              for (let q = 0; q < QUANTITY_COUNT; q++) {
-                if (c.limits[q]! < 0) continue;
-                if (c.amounts[q]! > 0) val[mine[m]!] = val[mine[m]!]! + c.amounts[q]!;
-                m += 2;
-              }
-            }
-            noteTouched(p);
-          }
-          p.resolve({ refused, used });
+        try {
+          replay(part, slotsOf, slotCount, answer);
+        } catch (e) {
+          // A malformed answer fails the decisions it did not settle (a settled promise ignores the rest).
+          for (const p of part) p.reject(e instanceof CounterStoreUnavailable ? e : new CounterStoreUnavailable());
         }
       },
       (e: unknown) => {
         for (const p of part) p.reject(e);
       },
     );
+  }
+
+  /** Each decision's result from the script's answer: its refusal, and the sliding use replayed from the slots' values before the batch. */
+  function replay(part: readonly Pending[], slotsOf: readonly (readonly number[])[], slotCount: number, answer: string): void {
+    const out = answer.split(' ');
+    if (out.length !== part.length + slotCount) throw new CounterStoreUnavailable();
+    // Slot values before the batch, then replayed decision by decision as the script ran them.
+    const val = new Array<number>(slotCount + 1);
+    for (let s = 1; s <= slotCount; s++) val[s] = Number(out[part.length + s - 1]);
+    for (let d = 0; d < part.length; d++) {
+      const p = part[d]!;
+      const refused = Number(out[d]);
+      const mine = slotsOf[d]!;
+      const used = new Array<number>(p.checks.length * QUANTITY_COUNT).fill(0);
+      let m = 0;
+      for (let i = 0; i < p.checks.length; i++) {
+        const c = p.checks[i]!;
+        for (let q = 0; q < QUANTITY_COUNT; q++) {
+          if (c.limits[q]! < 0) continue;
+          used[i * QUANTITY_COUNT + q] = val[mine[m]!]! + val[mine[m + 1]!]! * c.prevWeight;
+          m += 2;
+        }
+      }
+      if (refused < 0) {
+        m = 0;
+        for (const c of p.checks) {
+          for (let q = 0; q < QUANTITY_COUNT; q++) {
+            if (c.limits[q]! < 0) continue;
+            if (c.amounts[q]! > 0) val[mine[m]!] = val[mine[m]!]! + c.amounts[q]!;
+            m += 2;
+          }
+        }
+        noteTouched(p);
+      }
+      p.resolve({ refused, used });
+    }
   }
 
   return {

@@ -38,17 +38,15 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
   const { store } = deps;
 
   /** Store failure → budget_unavailable, unless the config says fail open (then: uncounted, logged). */
-  async function orUnavailable<T>(config: KeywardConfig, run: () => Promise<T>, open: T): Promise<T> {
-    try {
-      return await run();
-    } catch (e) {
+  function orUnavailable<T>(config: KeywardConfig, pending: Promise<T>, open: T): Promise<T> {
+    return pending.catch((e: unknown) => {
       if (!(e instanceof CounterStoreUnavailable)) throw e;
       if (config.budget_store.fail_open) {
         deps.log.warn({ code: 'budget_unavailable', fail_open: true }, 'budget counters unavailable: call let through uncounted (fail_open)');
         return open;
       }
       throw new KeywardError('budget_unavailable', 'counter store unreachable', { headers: { 'retry-after': '1' } });
-    }
+    });
   }
 
   /** Counts the call; returns the standing of every window it drew on (none when uncounted). */
@@ -57,7 +55,7 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
     const planned = planChecks(matched, caller, amounts, config.budget_store.key_prefix, at);
     if (planned.length === 0) return [];
     const checks = planned.map((p) => p.check);
-    const result = await orUnavailable(config, () => store.consume(checks, at), null);
+    const result = await orUnavailable(config, store.consume(checks, at), null);
     if (!result) return [];
     const all = standings(planned, result);
     if (deps.gauges) {
@@ -118,7 +116,7 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
     const at = now();
     const scope = budget.scope(caller);
     const keys = seriesKeyset(config.budget_store.key_prefix, budget.config.name, scope, at);
-    const result = await orUnavailable(config, () => store.series({ ...keys, scope, max: guard.max, mode: guard.mode, ttlMs: SERIES_TTL_MS, ids: refs.map((s) => s.id) }, at), null);
+    const result = await orUnavailable(config, store.series({ ...keys, scope, max: guard.max, mode: guard.mode, ttlMs: SERIES_TTL_MS, ids: refs.map((s) => s.id) }, at), null);
     if (!result) return [];
     const fresh = refs.filter((_, i) => result.verdicts[i] !== 0);
     const over = refs.filter((_, i) => result.verdicts[i] === 2);

@@ -51,7 +51,11 @@ export function createRedisStore(options: RedisStoreOptions): CounterStore {
     down = false;
   });
 
-  const batch = createConsumeBatcher((keys, args) => redis.kwConsume(keys.length, ...keys, ...args));
+  // Any failure of a script call (not connected, timeout, script error) rejects its decisions as unavailable.
+  const unavailable = () => {
+    throw new CounterStoreUnavailable();
+  };
+  const batch = createConsumeBatcher((keys, args) => redis.kwConsume(keys.length, ...keys, ...args).catch(unavailable));
 
   /** Any client failure (not connected, timeout, script error) is one thing to the caller. */
   async function guarded<T>(run: () => Promise<T>): Promise<T> {
@@ -69,7 +73,8 @@ export function createRedisStore(options: RedisStoreOptions): CounterStore {
 
   return {
     kind: 'redis',
-    consume: (checks, nowMs) => (checks.length === 0 ? Promise.resolve({ refused: -1, used: [] }) : guarded(() => batch.consume(checks, nowMs))),
+    // Once connected, a decision goes straight to the batcher (its rejections are already CounterStoreUnavailable).
+    consume: (checks, nowMs) => (checks.length === 0 ? Promise.resolve({ refused: -1, used: [] }) : everReady ? batch.consume(checks, nowMs) : guarded(() => batch.consume(checks, nowMs))),
     series: (check: SeriesCheck, nowMs) =>
       guarded(async () => {
         const keys = [...check.sets, ...check.hlls, check.index];
