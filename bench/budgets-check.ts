@@ -64,6 +64,7 @@ async function peakOf(variant: Variant): Promise<Peak> {
     await stopProfile();
     if (run.failed > 0) throw new Error(`${run.failed} Checks failed with budgets=${variant}`);
     const checks = after.auditedCalls - before.auditedCalls;
+    if (process.env.BENCH_PROFILE_DIR) process.stderr.write(`${variant}: ${checks} Checks audited in the profiled window\n`);
     return { rps: run.rps, cpuUs: (after.cpuMicros - before.cpuMicros) / checks, sysUs: (after.sysMicros - before.sysMicros) / checks, redisUs: (redisAfter - redisBefore) / checks };
   } finally {
     await gate.stop();
