@@ -39,33 +39,42 @@ for s = 1, S[1] do
   local x = tonumber(redis.call('HGET', KEYS[key], F[q])) or 0
   val[s], base[s], slotKey[s] = x, x, key
 end
--- spec number -> its position in P; shape number -> its position in T
+-- spec number -> its position in P
 local spec, p = {}, 2
 for i = 1, P[1] do spec[i] = p; p = p + 3 + 3 * P[p + 2] end
-local shape, a = {}, 2
+-- Each shape compiled once: per quantity it adds to, in check order, 7 numbers (current slot,
+-- previous slot, prevWeight, limit, amount, refusal code, ttl); and the scope index entries it refreshes.
+local shapes, a = {}, 2
 for h = 1, T[1] do
-  shape[h] = a
   local c = T[a]
   a = a + 1
-  for i = 1, c do a = a + 3 + 2 * P[spec[T[a]] + 2] end
+  local tests, nx, touches = {}, 0, {}
+  for i = 0, c - 1 do
+    local sp = spec[T[a]]
+    local w, q = P[sp], P[sp + 2]
+    if T[a + 2] > 0 then touches[#touches + 1] = a end
+    a = a + 3
+    for j = 0, q - 1 do
+      local e = sp + 3 + 3 * j
+      if P[e + 2] > 0 then
+        tests[nx + 1], tests[nx + 2], tests[nx + 3], tests[nx + 4] = T[a], T[a + 1], w, P[e + 1]
+        tests[nx + 5], tests[nx + 6], tests[nx + 7] = P[e + 2], i * 5 + P[e] - 1, P[sp + 1]
+        nx = nx + 7
+      end
+      a = a + 2
+    end
+  end
+  shapes[h] = {tests, nx, touches}
 end
 local add, ttlOf, touch, nt, touched = {}, {}, {}, 0, {}
 for r = 1, R[1] do
-  local a0 = shape[R[2 * r]]
-  local c = T[a0]
+  local sh = shapes[R[2 * r]]
+  local tests, nx = sh[1], sh[2]
   local k, runLength = 1, R[2 * r + 1]
   while k <= runLength do
-    local a, refused = a0 + 1, -1
-    for i = 0, c - 1 do
-      local sp = spec[T[a]]
-      local w, q = P[sp], P[sp + 2]
-      a = a + 3
-      for j = 0, q - 1 do
-        local e = sp + 3 + 3 * j
-        local amount = P[e + 2]
-        if refused < 0 and amount > 0 and val[T[a]] + val[T[a + 1]] * w + amount > P[e + 1] then refused = i * 5 + P[e] - 1 end
-        a = a + 2
-      end
+    local refused = -1
+    for x = 1, nx, 7 do
+      if val[tests[x]] + val[tests[x + 1]] * tests[x + 2] + tests[x + 4] > tests[x + 3] then refused = tests[x + 5]; break end
     end
     n = n + 1
     out[n] = refused
@@ -74,25 +83,19 @@ for r = 1, R[1] do
       -- a refusal changed nothing: the rest of the run, the same checks on the same values, is refused alike
       while k <= runLength do n = n + 1; out[n] = refused; k = k + 1 end
     else
-      local b = a0 + 1
-      for i = 0, c - 1 do
-        local sp = spec[T[b]]
-        local q = P[sp + 2]
-        local scope = T[b + 2]
-        if scope > 0 then
-          local id = T[b + 1] * 65536 + scope
+      for x = 1, nx, 7 do
+        local s, amount = tests[x], tests[x + 4]
+        val[s] = val[s] + amount
+        add[s] = (add[s] or 0) + amount
+        ttlOf[s] = tests[x + 6]
+      end
+      -- the first accepted decision of a shape refreshes its index entries, once per (index, scope)
+      local touches = sh[3]
+      if touches then
+        sh[3] = nil
+        for _, b in ipairs(touches) do
+          local id = T[b + 1] * 65536 + T[b + 2]
           if not touched[id] then touched[id] = true; nt = nt + 1; touch[nt] = b end
-        end
-        b = b + 3
-        for j = 0, q - 1 do
-          local amount = P[sp + 5 + 3 * j]
-          if amount > 0 then
-            local s = T[b]
-            val[s] = val[s] + amount
-            add[s] = (add[s] or 0) + amount
-            ttlOf[s] = P[sp + 1]
-          end
-          b = b + 2
         end
       end
     end
