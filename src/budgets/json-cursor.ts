@@ -58,6 +58,15 @@ export abstract class JsonCursor {
     this.p = i;
   }
 
+  /** At an opening bracket: moves past it; false, and past `close` as well, when the container is empty. */
+  enter(close: number): boolean {
+    this.p++;
+    this.ws();
+    if (this.b[this.p] !== close) return true;
+    this.p++;
+    return false;
+  }
+
   expect(c: number): void {
     if (this.b[this.p] !== c) throw BAIL;
     this.p++;
@@ -167,12 +176,7 @@ export abstract class JsonCursor {
 
   array(depth: number): number {
     if (depth > MAX_DEPTH) throw BAIL;
-    this.p++;
-    this.ws();
-    if (this.b[this.p] === 0x5d) {
-      this.p++;
-      return 0;
-    }
+    if (!this.enter(0x5d)) return 0;
     let count = 0;
     do {
       this.value(depth);
@@ -184,12 +188,7 @@ export abstract class JsonCursor {
   /** An object, its members skipped (members 0) or each handed to member(). */
   object(depth: number, members: number): void {
     if (depth > MAX_DEPTH) throw BAIL;
-    this.p++;
-    this.ws();
-    if (this.b[this.p] === 0x7d) {
-      this.p++;
-      return;
-    }
+    if (!this.enter(0x7d)) return;
     do {
       if (this.b[this.p] !== 0x22) throw BAIL;
       const start = this.p + 1;

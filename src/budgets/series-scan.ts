@@ -116,12 +116,7 @@ class Scanner extends JsonCursor {
 
   seriesArray(): ScannedSeries[] {
     const out: ScannedSeries[] = [];
-    this.p++;
-    this.ws();
-    if (this.b[this.p] === 0x5d) {
-      this.p++;
-      return out;
-    }
+    if (!this.enter(0x5d)) return out;
     let index = 0;
     do {
       if (this.b[this.p] === 0x7b) {
@@ -200,12 +195,7 @@ class Scanner extends JsonCursor {
   }
 
   tagList(): void {
-    this.p++;
-    this.ws();
-    if (this.b[this.p] === 0x5d) {
-      this.p++;
-      return;
-    }
+    if (!this.enter(0x5d)) return;
     const tags = this.tags;
     do {
       if (this.b[this.p] === 0x22) {
@@ -218,12 +208,7 @@ class Scanner extends JsonCursor {
 
   resourceList(): Resource[] {
     const list: Resource[] = [];
-    this.p++;
-    this.ws();
-    if (this.b[this.p] === 0x5d) {
-      this.p++;
-      return list;
-    }
+    if (!this.enter(0x5d)) return list;
     do {
       const c = this.b[this.p];
       if (c === 0x7b) {
