@@ -6,6 +6,7 @@
  *   --profile          CPU profiles of the keyward process under each load, in bench/results/prof/
  *   --only=check|proc|stall  one group of gRPC figures (stall: Check p99 while 4 agents send 5 MiB bodies)
  *   --mask-threads=N   keyward's mask_pool.threads (0: masking on the main thread, as before the pool)
+ *   --heap-growing=N   keyward's process.heap_growing_percent (0: V8's own heuristic, as before the setting)
  *   --tsx              run the servers from the sources through tsx instead of compiling them first
  */
 import { execFileSync } from 'node:child_process';
@@ -24,7 +25,7 @@ import { runProcBench, type ProcFigures } from './proc.js';
 import { runStallBench, type StallFigures } from './stall.js';
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, audit: { type: 'string' }, profile: { type: 'boolean', default: false }, only: { type: 'string' }, 'mask-threads': { type: 'string' }, tsx: { type: 'boolean', default: false } },
+  options: { quick: { type: 'boolean', default: false }, audit: { type: 'string' }, profile: { type: 'boolean', default: false }, only: { type: 'string' }, 'mask-threads': { type: 'string' }, 'heap-growing': { type: 'string' }, tsx: { type: 'boolean', default: false } },
 });
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const resultsDir = here('./results/');
@@ -72,6 +73,7 @@ async function main(): Promise<number> {
   if (cpuProfDir) mkdirSync(cpuProfDir, { recursive: true });
 
   if (flags['mask-threads'] !== undefined) process.env.BENCH_MASK_THREADS = flags['mask-threads'];
+  if (flags['heap-growing'] !== undefined) process.env.BENCH_HEAP_GROWING = flags['heap-growing'];
   const compiled = flags.tsx ? {} : { compiledEntry: compileBenchServers() };
   const floor = await forkServer('floor', [], compiled);
   let keyward: ServerChild;

@@ -18,6 +18,7 @@ import { routeGrpcLogs, startGrpcServer, type GrpcEndpoint } from './envoy/grpc-
 import { createGrpcTransport, type GrpcTransport } from './transport/listeners.js';
 import { createStreamLimits } from './envoy/stream-limits.js';
 import { createIdentityVerifier, type IdentityVerifierOptions } from './identity/verify.js';
+import { applyProcessSettings } from './runtime/heap.js';
 import { createLogger } from './telemetry/logger.js';
 import { createMetrics, type Metrics } from './telemetry/metrics.js';
 import { createTracing } from './telemetry/tracing.js';
@@ -102,6 +103,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
       contextKeys = [rt.contextKey, ...contextKeys].slice(0, 2);
       secrets = secretsOf(cfg);
       log.level = cfg.logging.level;
+      applyProcessSettings(cfg.process);
       transport?.apply(cfg);
     },
     onReload: (ok) => metrics.configReloads.inc({ outcome: ok ? 'ok' : 'failed' }),
@@ -113,6 +115,7 @@ export async function startGate(options: GateOptions): Promise<Gate> {
   const first = config.current().config;
   secrets = secretsOf(first);
   log.level = first.logging.level;
+  applyProcessSettings(first.process);
   // Refuses a plaintext port beyond loopback before anything else opens.
   const listen = { ...first.listen, ...options.listen };
   transport = createGrpcTransport(first, listen, log, () => config.reload('certificate-change'));

@@ -99,6 +99,8 @@ export async function startBenchGate(audit: AuditMode): Promise<BenchGate> {
       database: { schema: BENCH_SCHEMA, migrate: false },
       // `npm run bench -- --mask-threads=0` measures masking on the main thread (the state before the pool).
       ...(process.env.BENCH_MASK_THREADS ? { mask_pool: { threads: Number(process.env.BENCH_MASK_THREADS) } } : {}),
+      // `--heap-growing=0` measures V8's own heap heuristic (the state before `process.heap_growing_percent`).
+      ...(process.env.BENCH_HEAP_GROWING ? { process: { heap_growing_percent: Number(process.env.BENCH_HEAP_GROWING) } } : {}),
       identity: { issuers: [{ issuer: issuer.issuer, audiences: ['keyward'] }] },
       connections: [{ name: 'prod', site: 'datadoghq.com', api_key: '${env:BENCH_DD_API}', app_key: '${env:BENCH_DD_APP}', groups: ['agents'] }],
       ...benchBudgets(),

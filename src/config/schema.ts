@@ -7,6 +7,7 @@ import { auditSection, databaseSection } from './sections/audit.js';
 import { approvalWindow, approvalsSection, SLACK_USER_ID } from './sections/approvals.js';
 import { telemetrySection } from './sections/telemetry.js';
 import { listenSection } from './sections/listen.js';
+import { processSection } from './sections/process.js';
 import { budgetIssues, budgetStoreSection, budgetsSection } from './sections/budgets.js';
 import { resolveGroupRef } from '../identity/group-scope.js';
 
@@ -183,6 +184,7 @@ export const configSchema = z
     approvals: approvalsSection.prefault({}),
     telemetry: telemetrySection.prefault({}),
     logging: loggingSection.prefault({}),
+    process: processSection.prefault({}),
     budgets: budgetsSection,
     budget_store: budgetStoreSection.prefault({}),
   })
