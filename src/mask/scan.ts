@@ -1,4 +1,4 @@
-import type { Detector, MatchContext } from './types.js';
+import type { Detector, MatchContext, PrecheckHits } from './types.js';
 
 /** One text the detectors run over, and the way from a match to the segment (JSON string) that holds it. */
 export interface ScanView {
@@ -94,6 +94,16 @@ function runDetector(d: Detector, view: ScanView, hay: string, offset: number, i
   }
 }
 
+/** The offsets of `hits` a detector's precheckNeeds keeps (a fact of -1 always). */
+function neededOffsets(hits: PrecheckHits, needs: (fact: number) => boolean): number[] {
+  const kept: number[] = [];
+  for (let i = 0; i < hits.offsets.length; i++) {
+    const f = hits.facts[i]!;
+    if (f === -1 || needs(f)) kept.push(hits.offsets[i]!);
+  }
+  return kept;
+}
+
 /** The distinct segments holding the offsets a precheck found, as flat [start, end, start, end, …]. */
 function precheckedSegments(view: ScanView, offsets: readonly number[]): number[] {
   const sorted = offsets.length > 1 ? [...offsets].sort((a, b) => a - b) : offsets;
@@ -125,12 +135,15 @@ function scanView(view: ScanView, input: Scannable, detectors: readonly Detector
   }
   if (byPrecheck === undefined) return;
   for (const [precheck, group] of byPrecheck) {
-    const ranges = precheckedSegments(view, precheck(text));
-    for (let r = 0; r < ranges.length; r += 2) {
-      const from = ranges[r]!;
-      const to = ranges[r + 1]!;
-      const hay = from === 0 && to === text.length ? text : text.slice(from, to);
-      for (const d of group) runDetector(d, view, hay, from, input, out);
+    const hits = precheck(text);
+    const all = precheckedSegments(view, hits.offsets);
+    for (const d of group) {
+      const ranges = d.precheckNeeds ? precheckedSegments(view, neededOffsets(hits, d.precheckNeeds)) : all;
+      for (let r = 0; r < ranges.length; r += 2) {
+        const from = ranges[r]!;
+        const to = ranges[r + 1]!;
+        runDetector(d, view, from === 0 && to === text.length ? text : text.slice(from, to), from, input, out);
+      }
     }
   }
 }

@@ -43,7 +43,18 @@ export interface Detector {
    * `pattern` then runs only on the segments (JSON strings, or the whole text) holding one of the
    * offsets it returns, so each of its matches must lie in such a segment.
    */
-  readonly precheck?: (text: string) => readonly number[];
+  readonly precheck?: (text: string) => PrecheckHits;
+  /**
+   * Which of the precheck's offsets can lead to a match of this pattern, by the fact the precheck
+   * gave each one. A fact of -1 always counts; with no `precheckNeeds`, every offset counts.
+   */
+  readonly precheckNeeds?: (fact: number) => boolean;
+}
+
+/** A precheck's finds: offsets into the text, and for each one a fact its detectors read (-1: anything may be there). */
+export interface PrecheckHits {
+  readonly offsets: readonly number[];
+  readonly facts: readonly number[];
 }
 
 /** A value a field rule flags, as an offset range inside the JSON string value. */

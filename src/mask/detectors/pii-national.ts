@@ -1,6 +1,6 @@
 import type { Detector } from '../types.js';
 import { digitCount, ipv6Valid } from '../validators.js';
-import { piiPrecheck } from './pii.js';
+import { notInNumericRun, numericRunWith, piiPrecheck } from './pii.js';
 
 /**
  * PII formats beyond E.164: national phone numbers (trunk prefix `0`, as the UK, Germany, France,
@@ -35,6 +35,7 @@ export const nationalPhone: Detector = {
   priority: 20,
   keywords: [],
   precheck: piiPrecheck,
+  precheckNeeds: numericRunWith(9),
   pattern: re(String.raw`(?<![0-9A-Za-z+.(-])(?:${NATIONAL})(?![0-9A-Za-z]|[.-][0-9])`),
   validate: (candidate, ctx) => {
     const n = digitCount(candidate);
@@ -52,6 +53,7 @@ export const ukNino: Detector = {
   priority: 40,
   keywords: [],
   precheck: piiPrecheck,
+  precheckNeeds: notInNumericRun,
   pattern: re(String.raw`(?<![A-Za-z0-9])[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z](?: ?[0-9]{2}){3} ?[A-D](?![A-Za-z0-9])`),
   validate: (s) => {
     if (NINO_BANNED.has(s.slice(0, 2))) return false;
@@ -66,6 +68,7 @@ export const ipv6TagValue: Detector = {
   priority: 20,
   keywords: [],
   precheck: piiPrecheck,
+  precheckNeeds: notInNumericRun,
   // Anchored on the colon; what follows must read as IPv6 before the tag name is checked behind it.
   pattern: re(String.raw`:(?=[0-9A-Fa-f]{0,4}:(?::|[0-9A-Fa-f]{1,4}:))(?<=(?<![A-Za-z0-9_./-])[A-Za-z][A-Za-z0-9_./-]{0,60}:)([0-9A-Fa-f]{0,4}:[0-9A-Fa-f:]{1,40})(?![0-9A-Za-z:.])`),
   validate: (ip) => /[0-9]/.test(ip) && ipv6Valid(ip) && ip !== '::1' && ip !== '::',

@@ -1,4 +1,4 @@
-import type { Detector, MatchContext } from '../types.js';
+import type { Detector, MatchContext, PrecheckHits } from '../types.js';
 import { cardIinValid, digitCount, ibanValid, ipv4Interesting, ipv6Valid, luhnValid, ssnValid } from '../validators.js';
 
 const re = (source: string, flags = 'g'): RegExp => new RegExp(source, flags);
@@ -29,8 +29,13 @@ function idContext(ctx: MatchContext): boolean {
  */
 const PII_PRECHECK = /(?:^|[^0-9A-Za-z])([0-9](?![0-9]{16})[0-9 .()-]{5,4096}[0-9])|[A-Z]{2} ?[0-9]{2}|:(?::|[0-9A-Fa-f]{1,4}:[0-9A-Fa-f]{1,4}:)/g;
 
-function numericRunMayHold(run: string): boolean {
-  if (run.length >= 4096) return true;
+/**
+ * The fact piiPrecheck gives a numeric run that may hold a match: its digits and dots, packed
+ * (dots × 65536 + digits); -1 for a run of 4096 characters or more (it may be cut short); -2 for a
+ * run that cannot hold a match (not kept).
+ */
+function numericRunFact(run: string): number {
+  if (run.length >= 4096) return -1;
   let digits = 0;
   let dots = 0;
   for (let i = 0; i < run.length; i++) {
@@ -38,25 +43,52 @@ function numericRunMayHold(run: string): boolean {
     if (c >= 0x30 && c <= 0x39) digits++;
     else if (c === 0x2e) dots++;
   }
-  if (digits === run.length) return digits === 9 || digits === 15 || digits === 16;
-  return digits >= 9 || dots >= 3;
+  if (digits === run.length) return digits === 9 || digits === 15 || digits === 16 ? digits : -2;
+  return digits >= 9 || dots >= 3 ? dots * 65536 + digits : -2;
 }
 
-export function piiPrecheck(text: string): number[] {
-  const at: number[] = [];
+/**
+ * Offsets where a gated PII pattern may match, each with its fact: a numeric run's digits and
+ * dots, or -1 for the other finds (capitals and digits, colon forms, `+` and a digit), after which
+ * every gated detector runs. A match of a detector that reads runs lies inside one whole run the
+ * precheck kept: the run alternative starts at the character before it (or is already inside an
+ * earlier run that runs on through it, as runs are maximal), so that run holds at least its
+ * digits and dots. A match of the others (IBAN, NI numbers, IPv6) always gets a -1 find of its own.
+ */
+export function piiPrecheck(text: string): PrecheckHits {
+  const offsets: number[] = [];
+  const facts: number[] = [];
   PII_PRECHECK.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = PII_PRECHECK.exec(text)) !== null) {
     const run = m[1];
-    if (run === undefined) at.push(m.index);
-    else if (numericRunMayHold(run)) at.push(m.index + m[0].length - run.length);
+    if (run === undefined) {
+      offsets.push(m.index);
+      facts.push(-1);
+      continue;
+    }
+    const fact = numericRunFact(run);
+    if (fact === -2) continue;
+    offsets.push(m.index + m[0].length - run.length);
+    facts.push(fact);
   }
   for (let i = text.indexOf('+'); i >= 0; i = text.indexOf('+', i + 1)) {
     const d = text.charCodeAt(i + 1);
-    if (d >= 0x31 && d <= 0x39) at.push(i);
+    if (d >= 0x31 && d <= 0x39) {
+      offsets.push(i);
+      facts.push(-1);
+    }
   }
-  return at;
+  return { offsets, facts };
 }
+
+/** For precheckNeeds: a numeric run with at least this many digits and dots. */
+export function numericRunWith(minDigits: number, minDots = 0): (fact: number) => boolean {
+  return (fact) => fact % 65536 >= minDigits && Math.floor(fact / 65536) >= minDots;
+}
+
+/** For precheckNeeds: a pattern whose matches never lie in a bare numeric run (they hold letters or colons). */
+export const notInNumericRun = (): boolean => false;
 
 /** Whether `index` lies in the userinfo of a URL (`scheme://user:pass` with no `/`, blank or `@` since `://`). */
 export function inUrlUserinfo(text: string, index: number): boolean {
@@ -87,6 +119,7 @@ export const ipv4: Detector = {
   priority: 20,
   keywords: [],
   precheck: piiPrecheck,
+  precheckNeeds: numericRunWith(0, 3),
   pattern: re(String.raw`(?<![0-9A-Za-z.])${OCTET}\.${OCTET}\.${OCTET}\.${OCTET}(?![0-9A-Za-z]|\.[0-9])`),
   validate: (ip) => ipv4Interesting(ip),
 };
@@ -96,6 +129,7 @@ export const ipv6: Detector = {
   priority: 20,
   keywords: [],
   precheck: piiPrecheck,
+  precheckNeeds: notInNumericRun,
   // Anchored on its first colon (a literal V8 finds fast); the leading hex group sits in a lookbehind.
   // Two colons up front (every IPv6 text form has them) keep hex words and `key:value` tags out.
   // The lookahead asks for what every valid form has past its first colon (`::` or `h:h:`): the
@@ -134,6 +168,7 @@ export const creditCard: Detector = {
   priority: 40,
   keywords: [],
   precheck: piiPrecheck,
+  precheckNeeds: numericRunWith(13),
   // Bare runs of 15-16 digits, or the printed groupings (4-4-4-4[-3], 4-4-4-1..4, 4-6-4/5); not 19-digit ids.
   pattern: re(
     String.raw`(?<![0-9A-Za-z_.-])(?:[0-9]{15,16}|[0-9]{4}[ -][0-9]{4}[ -][0-9]{4}[ -][0-9]{1,4}(?:[ -][0-9]{3})?|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5})(?![0-9A-Za-z_]|[.-][0-9])`,
@@ -150,6 +185,7 @@ export const iban: Detector = {
   priority: 40,
   keywords: [],
   precheck: piiPrecheck,
+  precheckNeeds: notInNumericRun,
   pattern: re(String.raw`(?<![A-Za-z0-9])[A-Z]{2}[0-9]{2}(?:[ ]?[A-Z0-9]){11,30}(?![A-Za-z0-9])`),
   // `DE89… 1234`: the pattern may take a trailing group that is not part of the IBAN; try shorter cuts at spaces.
   validate: (candidate) => {
@@ -168,6 +204,7 @@ export const usSsn: Detector = {
   // Its validator demands the context (key name or nearby words): no keyword precheck needed.
   keywords: [],
   precheck: piiPrecheck,
+  precheckNeeds: numericRunWith(9),
   pattern: re(String.raw`(?<![0-9A-Za-z-])[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}(?![0-9A-Za-z]|-[0-9])`),
   validate: (candidate, ctx) => {
     if (!ssnValid(candidate)) return false;
@@ -182,6 +219,7 @@ export const phoneNumber: Detector = {
   priority: 20,
   keywords: [],
   precheck: piiPrecheck,
+  precheckNeeds: numericRunWith(10),
   pattern: re(
     String.raw`(?<![0-9A-Za-z+.-])(?:\+[1-9][0-9 ().-]{6,20}[0-9]|(?:\([2-9][0-9]{2}\)[ ]?|[2-9][0-9]{2}[-. ])[2-9][0-9]{2}[-. ][0-9]{4})(?![0-9A-Za-z]|[.-][0-9])`,
   ),
