@@ -136,9 +136,11 @@ function scanView(view: ScanView, input: Scannable, detectors: readonly Detector
   if (byPrecheck === undefined) return;
   for (const [precheck, group] of byPrecheck) {
     const hits = precheck(text);
-    const all = precheckedSegments(view, hits.offsets);
+    // Detectors often share a precheckNeeds (or have none): their segments are found once.
+    const rangesBy = new Map<Detector['precheckNeeds'], number[]>();
     for (const d of group) {
-      const ranges = d.precheckNeeds ? precheckedSegments(view, neededOffsets(hits, d.precheckNeeds)) : all;
+      let ranges = rangesBy.get(d.precheckNeeds);
+      if (!ranges) rangesBy.set(d.precheckNeeds, (ranges = precheckedSegments(view, d.precheckNeeds ? neededOffsets(hits, d.precheckNeeds) : hits.offsets)));
       for (let r = 0; r < ranges.length; r += 2) {
         const from = ranges[r]!;
         const to = ranges[r + 1]!;

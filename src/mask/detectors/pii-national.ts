@@ -1,6 +1,6 @@
 import type { Detector } from '../types.js';
 import { digitCount, ipv6Valid } from '../validators.js';
-import { notInNumericRun, numericRunWith, piiPrecheck } from './pii.js';
+import { nineDigitRun, notInNumericRun, piiPrecheck } from './pii.js';
 
 /**
  * PII formats beyond E.164: national phone numbers (trunk prefix `0`, as the UK, Germany, France,
@@ -35,7 +35,7 @@ export const nationalPhone: Detector = {
   priority: 20,
   keywords: [],
   precheck: piiPrecheck,
-  precheckNeeds: numericRunWith(9),
+  precheckNeeds: nineDigitRun,
   pattern: re(String.raw`(?<![0-9A-Za-z+.(-])(?:${NATIONAL})(?![0-9A-Za-z]|[.-][0-9])`),
   validate: (candidate, ctx) => {
     const n = digitCount(candidate);

@@ -21,7 +21,7 @@ function idContext(ctx: MatchContext): boolean {
  * Every card, SSN, North-American phone and IPv4 match starts after a character that is not a letter
  * or digit (or at the start) and lies in a run of digits and separators: the first alternative reads
  * that character and the run whole (digits inside hex ids cost no attempt, a long run one step), skips
- * runs opening with 17+ digits (ids: no such match can start there), and `numericRunMayHold` keeps a
+ * runs opening with 17+ digits (ids: no such match can start there), and `numericRunFact` keeps a
  * run with 9 digits or 3 dots, or, without separators, of exactly 9, 15 or 16 digits. IBANs start
  * with two capitals and two digits (UK NI numbers too, perhaps with a blank between); IPv6 text forms hold `::` or three colons around hex groups;
  * international phones start with `+` and a digit (found by indexOf: `+` is rare). Linear: bounded
@@ -86,6 +86,9 @@ export function piiPrecheck(text: string): PrecheckHits {
 export function numericRunWith(minDigits: number, minDots = 0): (fact: number) => boolean {
   return (fact) => fact % 65536 >= minDigits && Math.floor(fact / 65536) >= minDots;
 }
+
+/** For precheckNeeds: a run that may hold an SSN or a national phone number (9 digits or more). */
+export const nineDigitRun = numericRunWith(9);
 
 /** For precheckNeeds: a pattern whose matches never lie in a bare numeric run (they hold letters or colons). */
 export const notInNumericRun = (): boolean => false;
@@ -204,7 +207,7 @@ export const usSsn: Detector = {
   // Its validator demands the context (key name or nearby words): no keyword precheck needed.
   keywords: [],
   precheck: piiPrecheck,
-  precheckNeeds: numericRunWith(9),
+  precheckNeeds: nineDigitRun,
   pattern: re(String.raw`(?<![0-9A-Za-z-])[0-9]{3}[- ]?[0-9]{2}[- ]?[0-9]{4}(?![0-9A-Za-z]|-[0-9])`),
   validate: (candidate, ctx) => {
     if (!ssnValid(candidate)) return false;
