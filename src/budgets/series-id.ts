@@ -67,7 +67,18 @@ export function feedBytes(bytes: Uint8Array, start: number, end: number): void {
 }
 
 export function finishId(): string {
-  return hex8(laneA) + hex8(laneB);
+  return hexId(laneA, laneB);
+}
+
+/** Writes the id just fed as its two lanes to `out[at]`, `out[at + 1]`, instead of finishId (hexId makes the id of them). */
+export function finishIdInto(out: Uint32Array, at: number): void {
+  out[at] = laneA;
+  out[at + 1] = laneB;
+}
+
+/** The 16 hex chars of an id's two lanes. */
+export function hexId(a: number, b: number): string {
+  return hex8(a) + hex8(b);
 }
 
 function feedJoined(parts: readonly string[], separator: string): void {

@@ -8,7 +8,8 @@
  * invalid JSON — makes it answer null, and the caller reads that body the slow way.
  */
 import { decode, JSON_BAIL, JsonCursor, type Range } from './json-cursor.js';
-import { feedBytes, feedCode, finishId, seriesIdOf, startId } from './series-id.js';
+import { seriesIdOf } from './series-id.js';
+import { ByteKey, idOfByteKey, MAX_BYTE_SORTED_TAGS, OneResource } from './series-id-bytes.js';
 
 /** One series as payload.ts's SeriesRef describes it. */
 export interface ScannedSeries {
@@ -23,9 +24,6 @@ export interface ScannedSubmission {
   /** null: the document has no `series` array (its last `series` member is not one). */
   readonly series: ScannedSeries[] | null;
 }
-
-/** Above this many tags a series is sorted as strings (the byte sort is an insertion sort). */
-const MAX_BYTE_SORTED_TAGS = 32;
 
 /** How object() hands on members: read as a series, a resource or the document. */
 const enum Members {
@@ -89,8 +87,8 @@ class Scanner extends JsonCursor {
   // The document's last `series` member.
   found: ScannedSeries[] | null = null;
   foundPoints = 0;
-  /** Insertion-sort scratch: tag numbers in sorted order. */
-  readonly order: number[] = [];
+  /** The byte ranges of the series key being read (stride 3: tags are [start, end, flags]). */
+  readonly key = Object.assign(new ByteKey(), { stride: 3 });
 
   override member(members: number, start: number, end: number): void {
     if (members === Members.Series) this.seriesMember(start, end);
@@ -234,61 +232,23 @@ class Scanner extends JsonCursor {
     } else throw JSON_BAIL; // String() of a number, boolean or object: the slow path reads it
   }
 
-  /** a < b as JavaScript compares strings, for ranges of ASCII bytes. */
-  lessBytes(as: number, ae: number, bs: number, be: number): boolean {
-    const b = this.b;
-    const la = ae - as;
-    const lb = be - bs;
-    const m = la < lb ? la : lb;
-    for (let k = 0; k < m; k++) {
-      const x = b[as + k]!;
-      const y = b[bs + k]!;
-      if (x !== y) return x < y;
-    }
-    return la < lb;
-  }
-
   /** hash64 of the series key, fed from the ASCII bytes themselves (the same code units seriesIdOf feeds). */
   idFromBytes(tagCount: number): string {
-    const b = this.b;
-    const tags = this.tags;
-    // tag order as Array.prototype.sort gives it: an insertion sort of the tag numbers
-    const order = this.order;
-    let tagBytes = tagCount > 0 ? tagCount - 1 : 0;
-    for (let t = 0; t < tagCount; t++) {
-      const s = tags[t * 3]!;
-      const e = tags[t * 3 + 1]!;
-      tagBytes += e - s;
-      let j = t - 1;
-      while (j >= 0 && this.lessBytes(s, e, tags[order[j]! * 3]!, tags[order[j]! * 3 + 1]!)) {
-        order[j + 1] = order[j]!;
-        j--;
-      }
-      order[j + 1] = t;
-    }
-    const metric = this.metric;
-    const host = this.host;
+    const k = this.key;
+    k.metricStart = this.metric[0];
+    k.metricEnd = this.metric[1];
+    k.tags = this.tags;
+    k.tagCount = tagCount;
+    k.hostStart = this.host[0];
+    k.hostEnd = this.host[1];
     const resources = this.resources;
     const r = resources !== null && resources.length > 0 ? resources[0]! : null;
-    const resourceBytes = r === null ? 0 : r.kind === 'object' ? span(r.type) + 1 + span(r.name) : r.kind === 'array' ? 1 : 0;
-    startId(metric[1] - metric[0] + 1 + tagBytes + 1 + span(host) + (resources === null ? 0 : 1 + resourceBytes));
-    feedBytes(b, metric[0], metric[1]);
-    feedCode(0);
-    for (let k = 0; k < tagCount; k++) {
-      if (k > 0) feedCode(1);
-      feedBytes(b, tags[order[k]! * 3]!, tags[order[k]! * 3 + 1]!);
+    k.resource = resources === null ? OneResource.NoArray : r === null ? OneResource.Empty : r.kind === 'object' ? OneResource.Object : r.kind === 'array' ? OneResource.ArrayElement : OneResource.OtherElement;
+    if (r?.kind === 'object') {
+      [k.typeStart, k.typeEnd] = r.type;
+      [k.nameStart, k.nameEnd] = r.name;
     }
-    feedCode(0);
-    if (host[0] >= 0) feedBytes(b, host[0], host[1]);
-    if (resources !== null) {
-      feedCode(0);
-      if (r?.kind === 'object') {
-        if (r.type[0] >= 0) feedBytes(b, r.type[0], r.type[1]);
-        feedCode(0x3a);
-        if (r.name[0] >= 0) feedBytes(b, r.name[0], r.name[1]);
-      } else if (r?.kind === 'array') feedCode(0x3a);
-    }
-    return finishId();
+    return idOfByteKey(this.b, k);
   }
 
   /** The id from decoded strings: any escape, non-ASCII text, many tags or several resources. */
@@ -301,8 +261,6 @@ class Scanner extends JsonCursor {
     return seriesIdOf(text(this.metric), tags, text(this.host), this.resources === null ? null : this.resources.map(key));
   }
 }
-
-const span = (x: Range): number => (x[0] < 0 ? 0 : x[1] - x[0]);
 
 function resourceFlags(r: Resource): number {
   return r.kind === 'object' ? (r.type[0] < 0 ? 0 : r.type[2]) | (r.name[0] < 0 ? 0 : r.name[2]) : 0;
