@@ -7,7 +7,8 @@ import { allowedHeaders, exceededExtras, ONE_REQUEST, planChecks, rateLimitHeade
 import type { BudgetGauges } from './gauges.js';
 import { budgetKeys, hourOf, seriesKeyset } from './keys.js';
 import { budgetsFor, type BudgetCaller, type CompiledBudget } from './match.js';
-import { measurePayload, payloadKind, type SeriesRef } from './payload.js';
+import { measurePayload, payloadKind, type PayloadMeasure, type SeriesRef } from './payload.js';
+import { unpackSeries, type WalkedSubmission } from './series-walk.js';
 import { dropSeries } from './series-drop.js';
 import { CounterStoreUnavailable, type CounterStore } from './store.js';
 import { SERIES_SLOT_MS, SERIES_TTL_MS } from './windows.js';
@@ -24,6 +25,12 @@ export interface BodyVerdict {
   /** Replacement wire bytes (re-encoded with the body's own encoding), or null to forward as received. */
   readonly body: Buffer | null;
   readonly findings: readonly FindingSummary[];
+}
+
+/** A metric submission's weight as its masking pass read it (readsFromMasking). */
+export interface MaskingReading {
+  readonly decodedBytes: number;
+  readonly submission: WalkedSubmission;
 }
 
 const UNCHANGED: BodyVerdict = Object.freeze({ body: null, findings: [] });
@@ -84,15 +91,25 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
       );
     },
 
-    /** ext_proc request body: bytes, entries, points, events, then the series guard. */
-    async checkBody(config: KeywardConfig, caller: BudgetCaller, req: { method: string; path: string; contentType: string | undefined; encoding: string | undefined; raw: Buffer }, codec: BodyCodec): Promise<BodyVerdict> {
+    /**
+     * Whether a body's weight can come out of its masking pass (src/budgets/series-walk.ts): a metric
+     * submission read as JSON, as measurePayload reads it. The processor then masks first and hands
+     * the reading to checkBody.
+     */
+    readsFromMasking(method: string, path: string, contentType: string | undefined): boolean {
+      return payloadKind(method, path) === 'metrics' && (contentType === undefined || /json/i.test(contentType));
+    },
+
+    /** ext_proc request body: bytes, entries, points, events, then the series guard. `read`: what the masking pass already read of this body. */
+    async checkBody(config: KeywardConfig, caller: BudgetCaller, req: { method: string; path: string; contentType: string | undefined; encoding: string | undefined; raw: Buffer }, codec: BodyCodec, read?: MaskingReading): Promise<BodyVerdict> {
       if (config.budgets.length === 0 || req.raw.length === 0) return UNCHANGED;
       const matched = budgetsFor(config.budgets, caller);
       if (matched.length === 0) return UNCHANGED;
-      const decoded = await codec.decode(req.raw, req.encoding);
+      let decoded = read === undefined ? await codec.decode(req.raw, req.encoding) : null;
       const kind = payloadKind(req.method, req.path);
-      const measure = measurePayload(kind, decoded.body, req.contentType);
-      await consume(config, matched, caller, { request_bytes: decoded.body.length, log_events: measure.logEvents, metric_points: measure.metricPoints, events: measure.events });
+      const measure: PayloadMeasure = read === undefined ? measurePayload(kind, decoded!.body, req.contentType) : { logEvents: 0, events: 0, metricPoints: read.submission.metricPoints, series: unpackSeries(read.submission) };
+      const bytes = read === undefined ? decoded!.body.length : read.decodedBytes;
+      await consume(config, matched, caller, { request_bytes: bytes, log_events: measure.logEvents, metric_points: measure.metricPoints, events: measure.events });
       if (measure.series === null || measure.series.length === 0) return UNCHANGED;
       const dropped = new Set<number>();
       const findings: FindingSummary[] = [];
@@ -105,6 +122,7 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
         findings.push({ type: 'series_dropped', count: over.length, locations: over.map((s) => `$.series[${s.index}]{metric=${s.metric}}`) });
       }
       if (dropped.size === 0) return UNCHANGED;
+      decoded ??= await codec.decode(req.raw, req.encoding);
       const text = dropSeries(decoded.body.toString('utf8'), dropped);
       return { body: await codec.encode(Buffer.from(text, 'utf8'), decoded.codings), findings };
     },

@@ -4,7 +4,7 @@ import { createMemoryStore } from './memory-store.js';
 import { createRedisStore } from './redis-store.js';
 import type { CounterStore } from './store.js';
 
-export { createBudgetGuard, type BudgetGuard, type BodyVerdict } from './guard.js';
+export { createBudgetGuard, type BudgetGuard, type BodyVerdict, type MaskingReading } from './guard.js';
 export { createBudgetGauges } from './gauges.js';
 export type { BudgetCaller } from './match.js';
 

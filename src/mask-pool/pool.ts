@@ -5,7 +5,8 @@ import { KeywardError } from '../errors.js';
 import type { BodyCodec, CodecLimits } from '../mask/codecs.js';
 import type { MaskerOptions } from '../mask/masker.js';
 import type { Masker } from '../mask/types.js';
-import { maskBody, type MaskedBody } from '../mask/body.js';
+import { maskBody, type MaskBodyDeps, type MaskedBody } from '../mask/body.js';
+import { createSeriesReader, type WalkedSubmission } from '../budgets/series-walk.js';
 import { createAdmission } from './admission.js';
 import type { MaskTask, MaskTaskResult } from './task.js';
 
@@ -23,10 +24,16 @@ export interface MaskJob {
   readonly limits: CodecLimits;
   readonly route?: { readonly method: string; readonly path: string } | undefined;
   readonly auditHandles?: 'keep' | 'mask' | undefined;
+  /** Also read the series of a metric submission from the masking pass (`series` of the answer). */
+  readonly readSeries?: boolean | undefined;
 }
 
-/** A masked body; from a worker, with the audit row's encoding of its text already made there. */
-export type PooledMaskedBody = MaskedBody & { readonly maskedJson?: Uint8Array };
+/**
+ * A masked body; from a worker, with the audit row's encoding of its text already made there.
+ * `series`: what the masking pass read (readSeries), undefined when it did not walk the body as one
+ * JSON document, null when only the budget guard's own reading can say.
+ */
+export type PooledMaskedBody = MaskedBody & { readonly maskedJson?: Uint8Array; readonly series?: WalkedSubmission | null | undefined };
 
 export interface MaskPool {
   /** Masks a body inline or on a worker; refuses `masking_busy` past the limits, never queues beyond them. */
@@ -43,6 +50,14 @@ export interface MaskPool {
 export interface MaskPoolOptions extends MaskPoolConfig {
   /** The worker module (tests substitute one); default: this folder's worker, .ts or .js like this file. */
   readonly workerUrl?: URL;
+}
+
+/** maskBody on this thread, with the series read from its pass when asked (as a worker does). */
+export async function maskInline(raw: Buffer, contentType: string | undefined, encoding: string | undefined, deps: MaskBodyDeps, readSeries: boolean): Promise<PooledMaskedBody> {
+  if (!readSeries) return maskBody(raw, contentType, encoding, deps);
+  const series = createSeriesReader();
+  const masked = await maskBody(raw, contentType, encoding, { ...deps, reader: series.read });
+  return { ...masked, series: series.result() };
 }
 
 /** A loader flag already present (tap's, tsx's) means workers inherit a TypeScript loader with execArgv. */
@@ -67,16 +82,16 @@ export function createMaskPool(options: MaskPoolOptions): MaskPool {
       : null;
 
   const counts = { inline: 0, worker: 0 };
-  const inline = (job: MaskJob) => maskBody(job.raw, job.contentType, job.encoding, { masker: job.masker, codec: job.codec, literals: job.literals, route: job.route, auditHandles: job.auditHandles });
+  const inline = (job: MaskJob) => maskInline(job.raw, job.contentType, job.encoding, { masker: job.masker, codec: job.codec, literals: job.literals, route: job.route, auditHandles: job.auditHandles }, job.readSeries === true);
 
   const onWorker = async (p: Piscina<MaskTask, MaskTaskResult>, job: MaskJob): Promise<PooledMaskedBody> => {
     // A copy the worker owns outright: the received buffer may share memory with other messages.
     const raw = new Uint8Array(job.raw);
-    const task: MaskTask = { options: job.options, limits: job.limits, raw, contentType: job.contentType, encoding: job.encoding, literals: job.literals, route: job.route, auditHandles: job.auditHandles };
+    const task: MaskTask = { options: job.options, limits: job.limits, raw, contentType: job.contentType, encoding: job.encoding, literals: job.literals, route: job.route, auditHandles: job.auditHandles, readSeries: job.readSeries };
     const r = await p.run(task, { transferList: [raw.buffer] });
     if (!r.ok) throw new KeywardError(r.code, 'refused by the masking worker');
     const wire = r.changed ? Buffer.from(r.wire.buffer, r.wire.byteOffset, r.wire.byteLength) : job.raw;
-    return { wire, maskedText: r.maskedText, maskedJson: r.maskedJson, findings: r.findings, changed: r.changed, rawSha256: r.rawSha256, kind: r.kind, codings: r.codings };
+    return { wire, maskedText: r.maskedText, maskedJson: r.maskedJson, findings: r.findings, changed: r.changed, rawSha256: r.rawSha256, kind: r.kind, codings: r.codings, decodedBytes: r.decodedBytes, series: r.series };
   };
 
   return {

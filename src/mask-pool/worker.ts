@@ -6,6 +6,7 @@ import { createBodyCodec, type BodyCodec } from '../mask/codecs.js';
 import { createMasker } from '../mask/masker.js';
 import type { Masker } from '../mask/types.js';
 import { maskBody } from '../mask/body.js';
+import { createSeriesReader } from '../budgets/series-walk.js';
 import type { MaskTask, MaskTaskResult } from './task.js';
 
 // On Linux a priority set with pid 0 applies to the calling thread only, so this worker yields the
@@ -51,13 +52,20 @@ function moved(result: MaskTaskResult, buffers: ArrayBuffer[]): MaskTaskResult {
 export default async function maskInWorker(task: MaskTask): Promise<MaskTaskResult> {
   const raw = Buffer.from(task.raw.buffer, task.raw.byteOffset, task.raw.byteLength);
   try {
-    const m = await maskBody(raw, task.contentType, task.encoding, { ...engineFor(task), literals: task.literals, route: task.route, auditHandles: task.auditHandles });
+    const series = task.readSeries === true ? createSeriesReader() : undefined;
+    const m = await maskBody(raw, task.contentType, task.encoding, { ...engineFor(task), literals: task.literals, route: task.route, auditHandles: task.auditHandles, reader: series?.read });
     // An unchanged body is not sent back: the main thread still holds it.
     const wire = m.changed ? owned(m.wire) : new Uint8Array(0);
     // The audit row's form of the masked text, encoded here rather than on the main thread.
     const maskedJson = owned(bodyJsonBytes(m.maskedText));
-    const result: MaskTaskResult = { ok: true, wire, maskedText: m.maskedText, maskedJson, findings: m.findings, changed: m.changed, rawSha256: m.rawSha256, kind: m.kind, codings: m.codings };
-    return moved(result, wire.byteLength > 0 ? [wire.buffer as ArrayBuffer, maskedJson.buffer as ArrayBuffer] : [maskedJson.buffer as ArrayBuffer]);
+    // A series reading points into the decoded body: those bytes move to the main thread too.
+    const read = series?.result();
+    const walked = read ? { ...read, text: owned(read.text) } : read;
+    const result: MaskTaskResult = { ok: true, wire, maskedText: m.maskedText, maskedJson, findings: m.findings, changed: m.changed, rawSha256: m.rawSha256, kind: m.kind, codings: m.codings, decodedBytes: m.decodedBytes, series: walked };
+    const buffers = new Set([maskedJson.buffer as ArrayBuffer]);
+    if (wire.byteLength > 0) buffers.add(wire.buffer as ArrayBuffer);
+    if (walked && walked.text.byteLength > 0) buffers.add(walked.text.buffer as ArrayBuffer);
+    return moved(result, [...buffers]);
   } catch (e) {
     // A refusal travels as its code; anything else is re-thrown so the pool fails the body closed.
     if (isKeywardError(e)) return { ok: false, code: e.code };

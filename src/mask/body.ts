@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { KeywardError } from '../errors.js';
 import type { FindingSummary } from './types.js';
 import type { BodyCodec } from './codecs.js';
-import type { BodyKind, Masker, MaskRoute } from './types.js';
+import type { BodyKind, JsonDocumentReader, Masker, MaskRoute } from './types.js';
 
 export interface MaskedBody {
   /** Bytes to forward: re-encoded with the body's own encoding. */
@@ -16,6 +16,8 @@ export interface MaskedBody {
   readonly kind: BodyKind;
   /** The content codings that were undone (and redone on the way out). */
   readonly codings: readonly string[];
+  /** Length of the decoded body. */
+  readonly decodedBytes: number;
 }
 
 /** Literal values that must never pass, whatever the detectors think (the connection's own keys). */
@@ -47,12 +49,14 @@ export interface MaskBodyDeps {
   readonly route?: MaskRoute;
   /** `mask`: the audit copy masks those handles all the same (masking.functional_fields.audit). */
   readonly auditHandles?: 'keep' | 'mask';
+  /** Reads the decoded body from the masking pass's walk (Masker.maskBody's `reader`). */
+  readonly reader?: JsonDocumentReader | undefined;
 }
 
 export async function maskBody(raw: Buffer, contentType: string | undefined, encoding: string | undefined, deps: MaskBodyDeps): Promise<MaskedBody> {
   const rawSha256 = sha256Hex(raw);
   const decoded = await deps.codec.decode(raw, encoding);
-  const result = deps.masker.maskBody(decoded.body, contentType, deps.route);
+  const result = deps.masker.maskBody(decoded.body, contentType, deps.route, deps.reader);
   if (result.kind === 'binary' && result.findings.length > 0) throw new KeywardError('body_encoding_unsupported', 'binary body with findings');
   const scrubbed = scrubLiterals(result.body.toString('utf8'), deps.literals);
   const findings = scrubbed.count > 0 ? [...result.findings, { type: 'datadog_key', count: scrubbed.count, locations: [] }] : result.findings;
@@ -67,5 +71,6 @@ export async function maskBody(raw: Buffer, contentType: string | undefined, enc
     rawSha256,
     kind: result.kind,
     codings: decoded.codings,
+    decodedBytes: decoded.body.length,
   };
 }

@@ -31,6 +31,13 @@ export interface JsonFrames {
   readonly slot: Int32Array;
   /** Token index of the member name that governs the frame (nearest enclosing key), or -1. */
   readonly keyTok: Int32Array;
+  /** An array's element count (objects: unspecified). */
+  readonly size: Int32Array;
+  /** The tokens inside the frame, nested ones included, are [firstToken, endToken). */
+  readonly firstToken: Int32Array;
+  readonly endToken: Int32Array;
+  /** The first frame after this one's nested frames: its next sibling, if it has one. */
+  readonly next: Int32Array;
 }
 
 export const ESCAPED = 1;
@@ -147,7 +154,7 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
   let [start, end, flags, frame, slot] = columns(5, cap, undefined, 0, arena) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
   let count = 0;
   let fcap = 16 + Math.min(n >> 6, 2048);
-  let [fKind, fParent, fSlot, fKeyTok] = columns(4, fcap, undefined, 0, arena) as [Int32Array, Int32Array, Int32Array, Int32Array];
+  let [fKind, fParent, fSlot, fKeyTok, fSize, fFirst, fEnd, fNext] = columns(8, fcap, undefined, 0, arena) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
   let fcount = 0;
   // Enclosing containers (frame, slot) saved when a new one opens; the current one is in `fr` / `sl`.
   const savedFrame: number[] = [];
@@ -211,12 +218,13 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
       if (depth >= maxDepth) throw new KeywardError('body_too_deep', `deeper than ${maxDepth}`);
       if (fcount === fcap) {
         fcap *= 2;
-        [fKind, fParent, fSlot, fKeyTok] = columns(4, fcap, [fKind, fParent, fSlot, fKeyTok], fcount, arena) as [Int32Array, Int32Array, Int32Array, Int32Array];
+        [fKind, fParent, fSlot, fKeyTok, fSize, fFirst, fEnd, fNext] = columns(8, fcap, [fKind, fParent, fSlot, fKeyTok, fSize, fFirst, fEnd, fNext], fcount, arena) as [Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array, Int32Array];
       }
       fKind[fcount] = c === 0x7b ? 0 : 1;
       fParent[fcount] = fr;
       fSlot[fcount] = sl;
       fKeyTok[fcount] = fr < 0 ? -1 : isObject ? sl : fKeyTok[fr]!;
+      fFirst[fcount] = count;
       savedFrame[depth] = fr;
       savedSlot[depth] = sl;
       depth++;
@@ -229,7 +237,8 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
         key = isObject;
         continue;
       }
-      // Empty: close it below.
+      // Empty: close it below, with no element (the size written there is sl + 1).
+      sl = -1;
     } else if (c === 0x74 && src.startsWith('true', i)) i += 4;
     else if (c === 0x66 && src.startsWith('false', i)) i += 5;
     else if (c === 0x6e && src.startsWith('null', i)) i += 4;
@@ -253,7 +262,7 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
           flags: flags.subarray(0, count),
           frame: frame.subarray(0, count),
           slot: slot.subarray(0, count),
-          frames: { kind: fKind.subarray(0, fcount), parent: fParent.subarray(0, fcount), slot: fSlot.subarray(0, fcount), keyTok: fKeyTok.subarray(0, fcount) },
+          frames: { kind: fKind.subarray(0, fcount), parent: fParent.subarray(0, fcount), slot: fSlot.subarray(0, fcount), keyTok: fKeyTok.subarray(0, fcount), size: fSize.subarray(0, fcount), firstToken: fFirst.subarray(0, fcount), endToken: fEnd.subarray(0, fcount), next: fNext.subarray(0, fcount) },
           markedKeys,
           escaped,
           cardLengthIntegers,
@@ -267,6 +276,9 @@ export function walkJson(src: string, maxDepth: number, multi = false, markKey?:
       }
       if (c !== (isObject ? 0x7d : 0x5d)) throw invalid(i);
       i++;
+      fSize[fr] = sl + 1;
+      fEnd[fr] = count;
+      fNext[fr] = fcount;
       depth--;
       fr = savedFrame[depth]!;
       sl = savedSlot[depth]!;

@@ -4,7 +4,7 @@ import { createFunctionalCatalogue, isFunctionalHandle, type FunctionalScope } f
 import { bodyKind, sniffKind } from './content-type.js';
 import { builtinDetectors, customDetector } from './detectors/index.js';
 import { parseAllowPath } from './paths.js';
-import { ColumnArena } from './json-walker.js';
+import { ColumnArena, type JsonStrings } from './json-walker.js';
 import { createPrefilter } from './prefilter.js';
 import { applySpans, createReplacer, mergeSpans, summarize, toRedactions, toSpans } from './redact.js';
 import { scanSegments } from './scan.js';
@@ -80,8 +80,10 @@ export function createMasker(config: MaskerOptions): Masker {
   const documentFor = (src: string, kind: 'json' | 'ndjson' | 'text'): ScannedBody =>
     kind === 'text' ? scannedText(src) : scannedJson(src, maxDepth, kind === 'ndjson', allow, arena);
 
-  const maskString = (src: string, kind: 'json' | 'ndjson' | 'text', scope?: FunctionalScope): TextMaskResult => {
-    const spans = spansOf(documentFor(src, kind), 0, kind === 'json' ? scope : undefined);
+  const maskString = (src: string, kind: 'json' | 'ndjson' | 'text', scope?: FunctionalScope, read?: (src: string, walk: JsonStrings) => void): TextMaskResult => {
+    const doc = documentFor(src, kind);
+    if (read !== undefined && kind === 'json' && doc.walk !== undefined) read(src, doc.walk);
+    const spans = spansOf(doc, 0, kind === 'json' ? scope : undefined);
     return { text: applySpans(src, spans, replace), findings: summarize(spans), changed: spans.length > 0 };
   };
 
@@ -108,7 +110,7 @@ export function createMasker(config: MaskerOptions): Masker {
   };
 
   return {
-    maskBody(body: Buffer, contentType: string | undefined, route): MaskResult {
+    maskBody(body: Buffer, contentType: string | undefined, route, reader): MaskResult {
       arena.reset();
       const src = body.toString('latin1');
       const kind = readKind(src, bodyKind(contentType));
@@ -118,7 +120,7 @@ export function createMasker(config: MaskerOptions): Masker {
         const spans = spansOf(scannedText(src));
         return { body, findings: summarize(spans), changed: false, kind };
       }
-      const r = maskString(src, kind, route ? functional(route.method, route.path) : undefined);
+      const r = maskString(src, kind, route ? functional(route.method, route.path) : undefined, reader && ((text, walk) => reader(text, walk, body)));
       return { body: r.changed ? Buffer.from(r.text, 'latin1') : body, findings: r.findings, changed: r.changed, kind };
     },
     maskText: (text) => (arena.reset(), maskString(text, 'text')),

@@ -28,6 +28,8 @@ export interface ScannedBody extends Scannable {
   nestedDocuments(): readonly number[];
   /** Card numbers written as JSON numbers (json-numbers.ts), as spans in raw offsets. */
   numberSpans(): Span[];
+  /** The walk of a JSON body (absent for text), for a reader of the same document (Masker.maskBody's `reader`). */
+  readonly walk?: JsonStrings;
 }
 
 export function scannedText(src: string): ScannedBody {
@@ -131,6 +133,7 @@ export function scannedJson(src: string, maxDepth: number, multi: boolean, allow
   };
 
   return {
+    walk: strings,
     views,
     keyOf(seg) {
       const kt = keyTokenOf(strings, seg);

@@ -1,3 +1,4 @@
+import type { JsonStrings } from './json-walker.js';
 
 /** One finding of the masking engine: what kind, how many, where. Never the value. */
 export interface FindingSummary {
@@ -112,12 +113,20 @@ export interface MaskRoute {
   readonly path: string;
 }
 
+/**
+ * Reads a body masked as one JSON document from the masking pass's own walk of it (`src` is the body
+ * as latin1, one char per byte): another capability's reading without a second pass. Called once,
+ * before any replacement; it must not keep `walk` (its columns are reused by the next call).
+ */
+export type JsonDocumentReader = (src: string, walk: JsonStrings, body: Buffer) => void;
+
 export interface Masker {
   /**
    * Masks a decoded body (see codecs.ts for content-encoding). With `route`, notification handles in
    * that resource's functional fields are kept. Throws KeywardError body_json_invalid | body_too_deep.
+   * `reader` is called with the walk when the body is read as one JSON document.
    */
-  maskBody(body: Buffer, contentType: string | undefined, route?: MaskRoute): MaskResult;
+  maskBody(body: Buffer, contentType: string | undefined, route?: MaskRoute, reader?: JsonDocumentReader): MaskResult;
   /** Masks free text (a JS string; locations are `@<char offset>`). */
   maskText(text: string): TextMaskResult;
   /** Masks JSON text by position; the result parses to the same structure with secrets replaced. */

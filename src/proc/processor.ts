@@ -4,14 +4,14 @@ import type { FindingSummary } from '../mask/types.js';
 import type { CallContext } from '../seal/call-context.js';
 import type { ConnectionConfig } from '../config/schema.js';
 import { ERRORS, errorBody, isKeywardError, type ErrorCode, type RefusalExtras } from '../errors.js';
-import type { BodyVerdict, BudgetCaller, BudgetGuard } from '../budgets/index.js';
+import type { BodyVerdict, BudgetCaller, BudgetGuard, MaskingReading } from '../budgets/index.js';
 import { connectionKeys, planKeyInjection } from '../inject/keys.js';
 import { routeFor } from '../inject/routing.js';
 import { headersWithNewFormatKeys } from '../inject/agent-keys.js';
 import type { Runtime } from '../config/compile.js';
 import type { Metrics } from '../telemetry/metrics.js';
-import type { MaskPool, PooledMaskedBody } from '../mask-pool/pool.js';
-import { maskBody, sha256Hex } from '../mask/body.js';
+import { maskInline, type MaskPool, type PooledMaskedBody } from '../mask-pool/pool.js';
+import { sha256Hex } from '../mask/body.js';
 import { CONTEXT_TTL_MS, verifySeal } from '../seal/context-seal.js';
 import { boundRequest } from '../seal/context-binding.js';
 import { refusedStreamEvent } from './refused-stream.js';
@@ -41,6 +41,13 @@ export interface ProcessorDeps {
 
 /** Room for every context of one seal lifetime at well above the planned 10k calls/s per replica. */
 export const CONSUMED_CONTEXTS_CAPACITY = Math.ceil((CONTEXT_TTL_MS / 1000) * 30_000);
+
+/** A body masked, and when its masking started (the audit row's latency counts from there). */
+interface MaskedStep {
+  readonly kind: 'masked';
+  readonly masked: PooledMaskedBody;
+  readonly started: number;
+}
 
 interface StreamState {
   context: CallContext;
@@ -139,9 +146,18 @@ export function createProcessorFactory(deps: ProcessorDeps) {
           if (!state.maskRequest && !state.budgetBody) return PASS;
         }
         let budget: BodyVerdict | null = null;
+        // A masked metric submission: masked first, and its series read from that same pass.
+        let premasked: MaskedStep | null = null;
         if (state.budgetBody && deps.budgets) {
+          let read: MaskingReading | undefined;
+          if (state.maskRequest && m.body.length > 0 && deps.budgets.readsFromMasking(state.method, state.path, state.requestContentType)) {
+            const step = await maskStep(state, 'request', m.body, true);
+            if (step.kind === 'refused') return step.answer;
+            premasked = step;
+            if (step.masked.series) read = { decodedBytes: step.masked.decodedBytes, submission: step.masked.series };
+          }
           try {
-            budget = await deps.budgets.checkBody(state.runtime.config, callerOf(state.context), { method: state.method, path: state.path, contentType: state.requestContentType, encoding: state.requestEncoding, raw: m.body }, state.runtime.codec);
+            budget = await deps.budgets.checkBody(state.runtime.config, callerOf(state.context), { method: state.method, path: state.path, contentType: state.requestContentType, encoding: state.requestEncoding, raw: m.body }, state.runtime.codec, read);
           } catch (e) {
             const code: ErrorCode = isKeywardError(e) ? e.code : 'internal_error';
             if (!isKeywardError(e)) deps.log.error({ request_id: state.context.request_id, err_name: e instanceof Error ? e.name : typeof e }, 'budget check crashed');
@@ -152,7 +168,8 @@ export function createProcessorFactory(deps: ProcessorDeps) {
         }
         const body = budget?.body ?? m.body;
         if (!state.maskRequest) return budgetOnly(state, body, budget);
-        return maskAndAudit(state, 'request', body, budget);
+        // Series dropped: the body forwarded is another one, masked afresh.
+        return maskAndAudit(state, 'request', body, budget, budget?.body ? null : premasked);
       },
 
       async responseHeaders(m: HeadersMessage): Promise<PhaseAnswer> {
@@ -183,29 +200,38 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       return { kind: 'continue', body: budget.body, headers: { set: [['content-length', String(budget.body.length)]], remove: [] } };
     }
 
-    async function maskAndAudit(s: StreamState, direction: 'request' | 'response', raw: Buffer, budget: BodyVerdict | null = null): Promise<PhaseAnswer> {
-      // Envoy sends an empty body message for a body that was announced but carried no bytes (chunked,
-      // or an empty DATA frame): nothing to mask or record, and no encoding to decode.
-      if (raw.length === 0) return PASS;
+    /** Masks a body (on the pool when there is one); a refusal is audited and answered here. */
+    async function maskStep(s: StreamState, direction: 'request' | 'response', raw: Buffer, readSeries = false): Promise<MaskedStep | { kind: 'refused'; answer: PhaseAnswer }> {
       const started = now();
       const contentType = direction === 'request' ? s.requestContentType : s.responseContentType;
       const encoding = direction === 'request' ? s.requestEncoding : s.responseEncoding;
       const literals = connectionKeys(s.connection);
-      let masked: PooledMaskedBody;
       try {
         const masking = s.runtime.maskingFor(s.context.rule);
         const route = { method: s.method, path: s.path };
         const auditHandles = s.runtime.config.masking.functional_fields.audit;
-        masked = deps.maskPool
-          ? await deps.maskPool.mask({ raw, contentType, encoding, literals, identity: `${s.context.issuer} ${s.context.subject}`, masker: masking.masker, codec: s.runtime.codec, options: masking.options, limits: codecLimits(s.runtime), route, auditHandles })
-          : await maskBody(raw, contentType, encoding, { masker: masking.masker, codec: s.runtime.codec, literals, route, auditHandles });
+        const masked = deps.maskPool
+          ? await deps.maskPool.mask({ raw, contentType, encoding, literals, identity: `${s.context.issuer} ${s.context.subject}`, masker: masking.masker, codec: s.runtime.codec, options: masking.options, limits: codecLimits(s.runtime), route, auditHandles, readSeries })
+          : await maskInline(raw, contentType, encoding, { masker: masking.masker, codec: s.runtime.codec, literals, route, auditHandles }, readSeries);
+        return { kind: 'masked', masked, started };
       } catch (e) {
         const code: ErrorCode = isKeywardError(e) ? e.code : 'internal_error';
         if (!isKeywardError(e)) deps.log.error({ request_id: s.context.request_id, err_name: e instanceof Error ? e.name : typeof e }, 'masking crashed');
         await deps.audit.record(payloadEvent(s, { direction, contentType, encoding, sha256: sha256Hex(raw), code, latencyMs: now() - started })).catch(() => undefined);
         logBody(s, direction, [], code);
-        return refuse(code, s.context.request_id);
+        return { kind: 'refused', answer: refuse(code, s.context.request_id) };
       }
+    }
+
+    async function maskAndAudit(s: StreamState, direction: 'request' | 'response', raw: Buffer, budget: BodyVerdict | null = null, premasked: MaskedStep | null = null): Promise<PhaseAnswer> {
+      // Envoy sends an empty body message for a body that was announced but carried no bytes (chunked,
+      // or an empty DATA frame): nothing to mask or record, and no encoding to decode.
+      if (raw.length === 0) return PASS;
+      const contentType = direction === 'request' ? s.requestContentType : s.responseContentType;
+      const encoding = direction === 'request' ? s.requestEncoding : s.responseEncoding;
+      const step = premasked ?? (await maskStep(s, direction, raw));
+      if (step.kind === 'refused') return step.answer;
+      const { masked, started } = step;
       try {
         await deps.audit.record(payloadEvent(s, { direction, contentType, encoding, sha256: masked.rawSha256, masked: masked.maskedText, maskedJson: masked.maskedJson, findings: budget ? [...masked.findings, ...budget.findings] : masked.findings, latencyMs: now() - started }));
       } catch {

@@ -3,6 +3,23 @@ import t, { type Test } from 'tap';
 import { measurePayload } from '../../../src/budgets/payload.js';
 import { seriesId } from '../../../src/budgets/series-id.js';
 import { scanSubmission } from '../../../src/budgets/series-scan.js';
+import { createSeriesReader, unpackSeries } from '../../../src/budgets/series-walk.js';
+import { maskingSection } from '../../../src/config/sections/masking.js';
+import { createMasker } from '../../../src/mask/index.js';
+
+const masker = createMasker(maskingSection.parse({}));
+
+/** The series as the masking pass reads them: undefined when masking refused the body or did not walk it as one JSON document. */
+function walked(body: Buffer, contentType = 'application/json') {
+  const reader = createSeriesReader();
+  try {
+    masker.maskBody(body, contentType, undefined, reader.read);
+  } catch {
+    return undefined;
+  }
+  const r = reader.result();
+  return r && { metricPoints: r.metricPoints, series: unpackSeries(r) };
+}
 
 /** What a submission weighs, read the reference way: JSON.parse, then the series as objects. */
 function reference(body: Buffer): { metricPoints: number; series: { index: number; metric: string; id: string; tags: string[] }[] | null } {
@@ -28,7 +45,7 @@ function reference(body: Buffer): { metricPoints: number; series: { index: numbe
   return { metricPoints, series };
 }
 
-const plain = (m: ReturnType<typeof scanSubmission>) => (m === null ? null : { metricPoints: m.metricPoints, series: m.series?.map((s) => ({ index: s.index, metric: s.metric, id: s.id, tags: [...s.tags] })) ?? null });
+const plain = (m: { metricPoints: number; series: readonly { index: number; metric: string; id: string; tags: readonly string[] }[] | null } | null) => (m === null ? null : { metricPoints: m.metricPoints, series: m.series?.map((s) => ({ index: s.index, metric: s.metric, id: s.id, tags: [...s.tags] })) ?? null });
 
 /** The scanner, where it answers, agrees with the reference; it never answers for a body JSON.parse refuses; measurePayload always agrees. */
 function agrees(t: Test, body: Buffer, name: string): boolean {
@@ -47,6 +64,15 @@ function agrees(t: Test, body: Buffer, name: string): boolean {
   }
   if (got !== null && JSON.stringify(got) !== JSON.stringify(want)) {
     t.same(got, want, `${name}: scanner vs JSON.parse`);
+    return false;
+  }
+  const fromWalk = walked(body);
+  if (fromWalk && JSON.stringify(plain(fromWalk)) !== JSON.stringify(want)) {
+    t.same(plain(fromWalk), want, `${name}: the masking pass's reading vs JSON.parse`);
+    return false;
+  }
+  if (fromWalk !== undefined && !parses) {
+    t.fail(`${name}: the masker walked a body JSON.parse refuses`, { body: body.toString('latin1') });
     return false;
   }
   const measured = measurePayload('metrics', body, 'application/json');
@@ -154,17 +180,20 @@ const text = fc.tuple(document, fc.constantFrom(0, 1, '\t'), fc.boolean(), fc.bo
 
 t.test('series scan: generated submissions read as JSON.parse reads them', async (t) => {
   let answered = 0;
+  let fromMasking = 0;
   let runs = 0;
   fc.assert(
     fc.property(text, (s) => {
       runs++;
       const body = Buffer.from(s, 'utf8');
       if (scanSubmission(body) !== null) answered++;
+      if (walked(body)) fromMasking++;
       return agrees(t, body, 'generated');
     }),
     { numRuns: 1500, seed: 18 },
   );
   t.ok(answered > runs * 0.8, `the scanner answered ${answered} of ${runs} itself (the rest: escaped names, numeric resource fields)`);
+  t.ok(fromMasking > runs * 0.8, `the masking pass's reading answered ${fromMasking} of ${runs}`);
 });
 
 t.test('series scan: a byte changed anywhere, and still no disagreement', async (t) => {
