@@ -71,7 +71,7 @@ export function finishId(): string {
 }
 
 /** Writes the id just fed as its two lanes to `out[at]`, `out[at + 1]`, instead of finishId (hexId makes the id of them). */
-export function finishIdInto(out: Uint32Array, at: number): void {
+export function finishIdInto(out: Int32Array, at: number): void {
   out[at] = laneA;
   out[at + 1] = laneB;
 }

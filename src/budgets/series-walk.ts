@@ -25,14 +25,14 @@ export interface WalkedSubmission {
   /** [start, end, flags] of each tag, series after series (flags: json-cursor's ESCAPED, NON_ASCII). */
   readonly tags: Int32Array;
   /** The id's two lanes per series (series-id.ts's hexId). */
-  readonly ids: Uint32Array;
+  readonly ids: Int32Array;
   /** The decoded body the ranges point into. */
   readonly text: Uint8Array;
 }
 
 const TABLE = 6;
 
-const NO_SERIES: WalkedSubmission = Object.freeze({ metricPoints: 0, count: -1, table: new Int32Array(0), tags: new Int32Array(0), ids: new Uint32Array(0), text: new Uint8Array(0) });
+const NO_SERIES: WalkedSubmission = Object.freeze({ metricPoints: 0, count: -1, table: new Int32Array(0), tags: new Int32Array(0), ids: new Int32Array(0), text: new Uint8Array(0) });
 
 /** One series of a reading: metric and tags are decoded from the body's bytes on first use. */
 class WalkedSeries implements SeriesRef {
@@ -131,23 +131,26 @@ function valueByte(b: Uint8Array, nameEnd: number): number {
   return c;
 }
 
-/** Tags as [start, end, flags]: a column that grows. */
-class TagColumn {
+/**
+ * An Int32Array that grows as the body's series are read: sized by what the body holds, not by its
+ * `series` array's length (a million numbers there are no series), and handed out at its exact size.
+ */
+class Column {
   data: Int32Array;
   length = 0;
   constructor(capacity: number) {
-    this.data = new Int32Array(capacity * 3);
+    this.data = new Int32Array(Math.max(16, capacity));
   }
-  push(start: number, end: number, flags: number): void {
-    if (this.length * 3 === this.data.length) {
-      const grown = new Int32Array(this.data.length * 2 + 48);
-      grown.set(this.data);
-      this.data = grown;
-    }
-    this.data[this.length * 3] = start;
-    this.data[this.length * 3 + 1] = end;
-    this.data[this.length * 3 + 2] = flags;
-    this.length++;
+  /** Room for `n` more; `data` may be a new array after this. */
+  reserve(n: number): void {
+    if (this.length + n <= this.data.length) return;
+    const grown = new Int32Array(Math.max(this.data.length * 2, this.length + n));
+    grown.set(this.data.subarray(0, this.length));
+    this.data = grown;
+  }
+  /** The column's contents in an ArrayBuffer of their own. */
+  done(): Int32Array {
+    return this.data.slice(0, this.length);
   }
 }
 
@@ -196,18 +199,16 @@ export function seriesFromWalk(w: JsonStrings, body: Uint8Array): WalkedSubmissi
 
   const nonAscii = isAscii(body) ? 0 : NON_ASCII;
   const text = (t: number): string => decode(body, start[t]!, end[t]!, (flags[t]! & ESCAPED) | nonAscii);
-  // Typed columns sized for every element of `series`.
-  const elements = size[array]!;
-  const table = new Int32Array(elements * TABLE);
-  const ids = new Uint32Array(elements * 2);
-  const tags = new TagColumn(elements * 4);
+  const guess = Math.min(size[array]!, 1024);
+  const table = new Column(guess * TABLE);
+  const ids = new Column(guess * 2);
+  const tags = new Column(guess * 15);
   const key = Object.assign(new ByteKey(), { stride: 3 });
   // readResources' answer about the resources array of the series being read.
   let containers = 0;
   let onlyObject = false;
   let onlyType = -1;
   let onlyName = -1;
-  let n = 0;
   let points = 0;
   for (let g = array + 1; g < next[array]!; g = next[g]!) {
     if (kind[g] !== OBJECT) continue;
@@ -231,26 +232,38 @@ export function seriesFromWalk(w: JsonStrings, body: Uint8Array): WalkedSubmissi
     if (pointList >= 0) points += size[pointList]!;
     if (metric < 0) continue;
     let escaped = flags[metric]!;
-    const firstTag = tags.length;
-    if (tagList >= 0)
+    const firstTag = tags.length / 3;
+    if (tagList >= 0) {
+      tags.reserve((endToken[tagList]! - firstToken[tagList]!) * 3);
+      const d = tags.data;
+      let at = tags.length;
       for (let t = firstToken[tagList]!; t < endToken[tagList]!; t++) {
         if (frame[t] !== tagList) continue; // inside an element that is not a string
         escaped |= flags[t]!;
-        tags.push(start[t]!, end[t]!, (flags[t]! & ESCAPED) | nonAscii);
+        d[at] = start[t]!;
+        d[at + 1] = end[t]!;
+        d[at + 2] = (flags[t]! & ESCAPED) | nonAscii;
+        at += 3;
       }
-    const tagCount = tags.length - firstTag;
+      tags.length = at;
+    }
+    const tagCount = tags.length / 3 - firstTag;
     if (host >= 0) escaped |= flags[host]!;
     const r = resourceList;
     if (!readResources(r)) return null;
     if (onlyType >= 0) escaped |= flags[onlyType]!;
     if (onlyName >= 0) escaped |= flags[onlyName]!;
-    const row = n * TABLE;
-    table[row] = fslot[g]!;
-    table[row + 1] = start[metric]!;
-    table[row + 2] = end[metric]!;
-    table[row + 3] = (flags[metric]! & ESCAPED) | nonAscii;
-    table[row + 4] = firstTag;
-    table[row + 5] = tagCount;
+    table.reserve(TABLE);
+    const row = table.data;
+    const at = table.length;
+    row[at] = fslot[g]!;
+    row[at + 1] = start[metric]!;
+    row[at + 2] = end[metric]!;
+    row[at + 3] = (flags[metric]! & ESCAPED) | nonAscii;
+    row[at + 4] = firstTag;
+    row[at + 5] = tagCount;
+    table.length = at + TABLE;
+    ids.reserve(2);
     if (nonAscii === 0 && (escaped & ESCAPED) === 0 && tagCount <= MAX_BYTE_SORTED_TAGS && (r < 0 || size[r]! <= 1)) {
       key.metricStart = start[metric]!;
       key.metricEnd = end[metric]!;
@@ -265,18 +278,18 @@ export function seriesFromWalk(w: JsonStrings, body: Uint8Array): WalkedSubmissi
       key.nameStart = onlyName < 0 ? -1 : start[onlyName]!;
       key.nameEnd = onlyName < 0 ? 0 : end[onlyName]!;
       feedByteKey(body, key);
-      finishIdInto(ids, n * 2);
+      finishIdInto(ids.data, ids.length);
     } else {
       const tagTexts: string[] = [];
       const d = tags.data;
       for (let i = firstTag; i < firstTag + tagCount; i++) tagTexts.push(decode(body, d[i * 3]!, d[i * 3 + 1]!, d[i * 3 + 2]!));
       const id = seriesIdOf(text(metric), tagTexts, host < 0 ? '' : text(host), r < 0 ? null : resourceKeys(r));
-      ids[n * 2] = parseInt(id.slice(0, 8), 16);
-      ids[n * 2 + 1] = parseInt(id.slice(8), 16);
+      ids.data[ids.length] = parseInt(id.slice(0, 8), 16);
+      ids.data[ids.length + 1] = parseInt(id.slice(8), 16);
     }
-    n++;
+    ids.length += 2;
   }
-  return { metricPoints: points, count: n, table: table.subarray(0, n * TABLE), tags: tags.data.subarray(0, tags.length * 3), ids: ids.subarray(0, n * 2), text: body };
+  return { metricPoints: points, count: table.length / TABLE, table: table.done(), tags: tags.done(), ids: ids.done(), text: body };
 
   /**
    * Reads resources array `r` (-1: none): how many elements are containers, and of the last one

@@ -58,13 +58,14 @@ export default async function maskInWorker(task: MaskTask): Promise<MaskTaskResu
     const wire = m.changed ? owned(m.wire) : new Uint8Array(0);
     // The audit row's form of the masked text, encoded here rather than on the main thread.
     const maskedJson = owned(bodyJsonBytes(m.maskedText));
-    // A series reading points into the decoded body: those bytes move to the main thread too.
+    // A series reading points into the decoded body: those bytes move to the main thread too, with
+    // its columns (each in a buffer of its own, exactly its size).
     const read = series?.result();
     const walked = read ? { ...read, text: owned(read.text) } : read;
     const result: MaskTaskResult = { ok: true, wire, maskedText: m.maskedText, maskedJson, findings: m.findings, changed: m.changed, rawSha256: m.rawSha256, kind: m.kind, codings: m.codings, decodedBytes: m.decodedBytes, series: walked };
     const buffers = new Set([maskedJson.buffer as ArrayBuffer]);
     if (wire.byteLength > 0) buffers.add(wire.buffer as ArrayBuffer);
-    if (walked && walked.text.byteLength > 0) buffers.add(walked.text.buffer as ArrayBuffer);
+    if (walked) for (const column of [walked.text, walked.table, walked.tags, walked.ids]) if (column.byteLength > 0) buffers.add(column.buffer as ArrayBuffer);
     return moved(result, [...buffers]);
   } catch (e) {
     // A refusal travels as its code; anything else is re-thrown so the pool fails the body closed.

@@ -220,3 +220,17 @@ t.test('series scan: a series read from the bytes decodes its metric and tags on
   t.same(s.tags, ['z:1', 'a:2'], 'as sent, not sorted');
   t.equal(s.tags, s.tags, 'decoded once');
 });
+
+t.test("series scan: the masking pass's reading is sized by the series a body holds, each column in a buffer of its own", async (t) => {
+  // A million-element `series` array of numbers holds no series: the reading stays small.
+  const numbers = walked(Buffer.from(`{"series":[${'0,'.repeat(1_000_000)}0]}`));
+  t.same(numbers, { metricPoints: 0, series: [] });
+  const reader = createSeriesReader();
+  masker.maskBody(Buffer.from(`{"series":[${'{},'.repeat(100_000)}{"metric":"a","tags":["x"]}]}`), 'application/json', undefined, reader.read);
+  const r = reader.result()!;
+  t.equal(r.count, 1);
+  for (const [name, column] of [['table', r.table], ['tags', r.tags], ['ids', r.ids]] as const) {
+    t.equal(column.buffer.byteLength, column.byteLength, `${name}: its own buffer, so a worker moves just it`);
+    t.ok(column.byteLength <= 64, `${name}: ${column.byteLength} bytes for one series`);
+  }
+});
