@@ -8,7 +8,17 @@
 /** `type:name` of each v2 resource as the series key reads them (an element that is not an object reads ''), or null when there is no resources array. */
 export function resourceKeys(resources: unknown): string[] | null {
   if (!Array.isArray(resources)) return null;
-  return resources.map((x: unknown) => (typeof x === 'object' && x !== null ? `${String((x as { type?: unknown }).type ?? '')}:${String((x as { name?: unknown }).name ?? '')}` : ''));
+  return resources.map((x: unknown) => (typeof x === 'object' && x !== null ? `${fieldText((x as { type?: unknown }).type)}:${fieldText((x as { name?: unknown }).name)}` : ''));
+}
+
+/**
+ * A resource field as the key reads it. A container is written as JSON, never through String(): a
+ * body's own `toString` member would make that throw (and a budget check fail) for any agent.
+ */
+function fieldText(v: unknown): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'object' && v !== null) return JSON.stringify(v);
+  return String(v ?? '');
 }
 
 /** The key itself; the id is hash64 of it. */

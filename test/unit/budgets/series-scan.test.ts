@@ -113,6 +113,7 @@ t.test('series scan: the shapes JSON.parse reads its own way', async (t) => {
     ['an escaped member name reads the slow way', '{"series":[{"m\\u0065tric":"sneaky","points":[1]}]}', false],
     ['an escaped series name reads the slow way', '{"s\\u0065ries":[{"metric":"sneaky"}]}', false],
     ['a numeric resource type reads the slow way', '{"series":[{"metric":"a","resources":[{"type":5,"name":"x"}]}]}', false],
+    ['a resource field with a toString of its own reads the slow way, and does not throw', '{"series":[{"metric":"a","resources":[{"type":{"toString":1},"name":{"valueOf":{},"toString":null}}]}]}', false],
     ['many tags', JSON.stringify({ series: [{ metric: 'a', tags: Array.from({ length: 40 }, (_, i) => `k${(i * 7) % 40}:${i}`) }] }), true],
     ['not an object', '[{"series":[]}]', false],
     ['series in a nested object only', '{"meta":{"series":[{"metric":"a"}]}}', true],
