@@ -100,8 +100,12 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
       return payloadKind(method, path) === 'metrics' && (contentType === undefined || /json/i.test(contentType));
     },
 
-    /** ext_proc request body: bytes, entries, points, events, then the series guard. `read`: what the masking pass already read of this body. */
-    async checkBody(config: KeywardConfig, caller: BudgetCaller, req: { method: string; path: string; contentType: string | undefined; encoding: string | undefined; raw: Buffer }, codec: BodyCodec, read?: MaskingReading): Promise<BodyVerdict> {
+    /**
+     * ext_proc request body: bytes, entries, points, events, then the series guard. `read`: what the
+     * masking pass already read of this body. `redact` masks a metric name before it is named in a
+     * finding (findings reach the audit row, which never holds a value unmasked).
+     */
+    async checkBody(config: KeywardConfig, caller: BudgetCaller, req: { method: string; path: string; contentType: string | undefined; encoding: string | undefined; raw: Buffer }, codec: BodyCodec, read?: MaskingReading, redact: (text: string) => string = (text) => text): Promise<BodyVerdict> {
       if (config.budgets.length === 0 || req.raw.length === 0) return UNCHANGED;
       const matched = budgetsFor(config.budgets, caller);
       if (matched.length === 0) return UNCHANGED;
@@ -119,7 +123,7 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
         const over = await guardSeries(config, b, caller, refs);
         if (over.length === 0) continue;
         for (const s of over) dropped.add(s.index);
-        findings.push({ type: 'series_dropped', count: over.length, locations: over.map((s) => `$.series[${s.index}]{metric=${s.metric}}`) });
+        findings.push({ type: 'series_dropped', count: over.length, locations: over.map((s) => `$.series[${s.index}]{metric=${redact(s.metric)}}`) });
       }
       if (dropped.size === 0) return UNCHANGED;
       decoded ??= await codec.decode(req.raw, req.encoding);

@@ -21,7 +21,7 @@ export interface MaskedBody {
 }
 
 /** Literal values that must never pass, whatever the detectors think (the connection's own keys). */
-function scrubLiterals(text: string, literals: readonly string[]): { text: string; count: number } {
+export function scrubLiterals(text: string, literals: readonly string[]): { text: string; count: number } {
   let count = 0;
   let out = text;
   for (const literal of literals) {

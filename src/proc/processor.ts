@@ -11,7 +11,7 @@ import { headersWithNewFormatKeys } from '../inject/agent-keys.js';
 import type { Runtime } from '../config/compile.js';
 import type { Metrics } from '../telemetry/metrics.js';
 import { maskInline, type MaskPool, type PooledMaskedBody } from '../mask-pool/pool.js';
-import { sha256Hex } from '../mask/body.js';
+import { scrubLiterals, sha256Hex } from '../mask/body.js';
 import { CONTEXT_TTL_MS, verifySeal } from '../seal/context-seal.js';
 import { boundRequest } from '../seal/context-binding.js';
 import { refusedStreamEvent } from './refused-stream.js';
@@ -42,11 +42,11 @@ export interface ProcessorDeps {
 /** Room for every context of one seal lifetime at well above the planned 10k calls/s per replica. */
 export const CONSUMED_CONTEXTS_CAPACITY = Math.ceil((CONTEXT_TTL_MS / 1000) * 30_000);
 
-/** A body masked, and when its masking started (the audit row's latency counts from there). */
+/** A body masked, and how long masking it took (the audit row's latency_ms). */
 interface MaskedStep {
   readonly kind: 'masked';
   readonly masked: PooledMaskedBody;
-  readonly started: number;
+  readonly maskMs: number;
 }
 
 interface StreamState {
@@ -157,7 +157,7 @@ export function createProcessorFactory(deps: ProcessorDeps) {
             if (step.masked.series) read = { decodedBytes: step.masked.decodedBytes, submission: step.masked.series };
           }
           try {
-            budget = await deps.budgets.checkBody(state.runtime.config, callerOf(state.context), { method: state.method, path: state.path, contentType: state.requestContentType, encoding: state.requestEncoding, raw: m.body }, state.runtime.codec, read);
+            budget = await deps.budgets.checkBody(state.runtime.config, callerOf(state.context), { method: state.method, path: state.path, contentType: state.requestContentType, encoding: state.requestEncoding, raw: m.body }, state.runtime.codec, read, redactorFor(state));
           } catch (e) {
             const code: ErrorCode = isKeywardError(e) ? e.code : 'internal_error';
             if (!isKeywardError(e)) deps.log.error({ request_id: state.context.request_id, err_name: e instanceof Error ? e.name : typeof e }, 'budget check crashed');
@@ -200,6 +200,13 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       return { kind: 'continue', body: budget.body, headers: { set: [['content-length', String(budget.body.length)]], remove: [] } };
     }
 
+    /** Masks a text the audit row names (a dropped series' metric) as the body's masking would, the connection's keys included. */
+    function redactorFor(s: StreamState): (text: string) => string {
+      const masker = s.runtime.maskingFor(s.context.rule).masker;
+      const literals = connectionKeys(s.connection);
+      return (text) => scrubLiterals(masker.maskText(text).text, literals).text;
+    }
+
     /** Masks a body (on the pool when there is one); a refusal is audited and answered here. */
     async function maskStep(s: StreamState, direction: 'request' | 'response', raw: Buffer, readSeries = false): Promise<MaskedStep | { kind: 'refused'; answer: PhaseAnswer }> {
       const started = now();
@@ -213,7 +220,7 @@ export function createProcessorFactory(deps: ProcessorDeps) {
         const masked = deps.maskPool
           ? await deps.maskPool.mask({ raw, contentType, encoding, literals, identity: `${s.context.issuer} ${s.context.subject}`, masker: masking.masker, codec: s.runtime.codec, options: masking.options, limits: codecLimits(s.runtime), route, auditHandles, readSeries })
           : await maskInline(raw, contentType, encoding, { masker: masking.masker, codec: s.runtime.codec, literals, route, auditHandles }, readSeries);
-        return { kind: 'masked', masked, started };
+        return { kind: 'masked', masked, maskMs: now() - started };
       } catch (e) {
         const code: ErrorCode = isKeywardError(e) ? e.code : 'internal_error';
         if (!isKeywardError(e)) deps.log.error({ request_id: s.context.request_id, err_name: e instanceof Error ? e.name : typeof e }, 'masking crashed');
@@ -231,9 +238,9 @@ export function createProcessorFactory(deps: ProcessorDeps) {
       const encoding = direction === 'request' ? s.requestEncoding : s.responseEncoding;
       const step = premasked ?? (await maskStep(s, direction, raw));
       if (step.kind === 'refused') return step.answer;
-      const { masked, started } = step;
+      const { masked, maskMs } = step;
       try {
-        await deps.audit.record(payloadEvent(s, { direction, contentType, encoding, sha256: masked.rawSha256, masked: masked.maskedText, maskedJson: masked.maskedJson, findings: budget ? [...masked.findings, ...budget.findings] : masked.findings, latencyMs: now() - started }));
+        await deps.audit.record(payloadEvent(s, { direction, contentType, encoding, sha256: masked.rawSha256, masked: masked.maskedText, maskedJson: masked.maskedJson, findings: budget ? [...masked.findings, ...budget.findings] : masked.findings, latencyMs: maskMs }));
       } catch {
         // A request body is never forwarded unaudited. A response comes from a call Datadog has already
         // taken: answering 503 would make the agent retry a call that happened, so the (masked)

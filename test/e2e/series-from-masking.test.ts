@@ -2,7 +2,7 @@ import t, { type Test } from 'tap';
 import type { v2 } from '@datadog/datadog-api-client';
 import type { PayloadEvent } from '../../src/audit/events.js';
 import { createMaskPool, type MaskPool } from '../../src/mask-pool/pool.js';
-import { baseConfig } from '../helpers/gate.js';
+import { KEYS, baseConfig } from '../helpers/gate.js';
 import { REDIS_URL, testPrefix } from '../helpers/redis.js';
 import { startStack } from '../helpers/stack.js';
 import { datadogAgent, refusal, until } from './agent.js';
@@ -86,12 +86,13 @@ t.test('series weighed from the worker masking pass, drop mode: the batch goes o
   await agent.metrics.submitMetrics({ body: { series: [series('jobs', ['shard:0']), series('jobs', ['shard:1']), series('jobs', ['shard:2'])] } });
   const before = s.datadog.received.length;
   const readsBefore = reads.length;
-  await agent.metrics.submitMetrics({ body: { series: [series('jobs', ['shard:0']), series('jobs', [`token:${SLACK}`]), series('jobs', ['shard:2'])] }, contentEncoding: 'gzip' });
+  // New series: a token in a tag, and metric names that are secrets (the connection's own key; a Slack token).
+  await agent.metrics.submitMetrics({ body: { series: [series('jobs', ['shard:0']), series('jobs', [`token:${SLACK}`]), series('jobs', ['shard:2']), series(KEYS.prodApi, []), series(SLACK, [])] }, contentEncoding: 'gzip' });
   t.equal(s.datadog.received.length, before + 1);
   t.same(
     reads.slice(readsBefore).filter((r) => r.submission),
     [
-      { readSeries: true, series: 3, submission: true },
+      { readSeries: true, series: 5, submission: true },
       { readSeries: false, series: undefined, submission: true },
     ],
     'read in the first masking pass; the rewritten body masked afresh',
@@ -99,7 +100,12 @@ t.test('series weighed from the worker masking pass, drop mode: the batch goes o
   const forwarded = JSON.parse(s.datadog.received.at(-1)!.text) as { series: { tags: string[] }[] };
   t.same(forwarded.series.map((x) => x.tags), [['shard:0'], ['shard:2']], 'the new series was dropped');
   const row = s.tg.audit.events.find((e): e is PayloadEvent => e.kind === 'payload' && e.findings.some((f) => f.type === 'series_dropped'));
-  t.same(row?.findings.find((f) => f.type === 'series_dropped'), { type: 'series_dropped', count: 1, locations: ['$.series[1]{metric=jobs}'] });
+  t.same(
+    row?.findings.find((f) => f.type === 'series_dropped'),
+    { type: 'series_dropped', count: 3, locations: ['$.series[1]{metric=jobs}', '$.series[3]{metric=[REDACTED:datadog_key]}', '$.series[4]{metric=[REDACTED:slack_token]}'] },
+    'a dropped series is named by its metric, masked as the body is',
+  );
   t.notOk(row?.masked_body?.includes(SLACK), 'the audit row holds the body as forwarded: without the dropped series');
   t.notOk(JSON.stringify(s.tg.audit.events).includes(SLACK), 'the token is in no audit row');
+  t.notOk(JSON.stringify(s.tg.audit.events).includes(KEYS.prodApi), 'the Datadog key is in no audit row');
 });
