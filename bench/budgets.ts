@@ -112,9 +112,9 @@ async function seriesBench(prefix: string) {
   const ratios: number[] = [];
   const maskMs: number[] = [];
   const countMs: number[] = [];
-  for (let r = 0; r < 30; r++) {
-    const m = time(() => masker.maskBody(body, 'application/json'), 10);
-    const f = time(maskAndRead, 10);
+  for (let r = 0; r < 40; r++) {
+    const m = time(() => masker.maskBody(body, 'application/json'), 20);
+    const f = time(maskAndRead, 20);
     const c = time(() => measurePayload('metrics', body, 'application/json'), 10);
     maskMs.push(m);
     fusedMs.push(f - m);
