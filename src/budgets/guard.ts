@@ -120,7 +120,7 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
       for (const b of matched) {
         if (!b.config.series) continue;
         const refs = measure.series.filter((s) => !dropped.has(s.index));
-        const over = await guardSeries(config, b, caller, refs);
+        const over = await guardSeries(config, b, caller, refs, redact);
         if (over.length === 0) continue;
         for (const s of over) dropped.add(s.index);
         findings.push({ type: 'series_dropped', count: over.length, locations: over.map((s) => `$.series[${s.index}]{metric=${redact(s.metric)}}`) });
@@ -133,7 +133,7 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
   };
 
   /** The series of one budget that go over it: refuse mode throws, drop mode returns them. */
-  async function guardSeries(config: KeywardConfig, budget: CompiledBudget, caller: BudgetCaller, refs: readonly SeriesRef[]): Promise<SeriesRef[]> {
+  async function guardSeries(config: KeywardConfig, budget: CompiledBudget, caller: BudgetCaller, refs: readonly SeriesRef[], redact: (text: string) => string): Promise<SeriesRef[]> {
     const guard = budget.config.series!;
     const at = now();
     const scope = budget.scope(caller);
@@ -144,7 +144,7 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
     const over = refs.filter((_, i) => result.verdicts[i] === 2);
     const counted = new Set(refs.filter((_, i) => result.verdicts[i] === 1).map((s) => s.id)).size;
     deps.gauges?.recordSeries(budget.label(caller), budget.config.name, guard.max, over.length > 0 && guard.mode === 'refuse' ? result.before : result.before + counted);
-    if (fresh.length > 0) noteTop(config, budget.config.name, scope, fresh, at);
+    if (fresh.length > 0) noteTop(config, budget.config.name, scope, fresh, at, redact);
     if (over.length === 0) return [];
     if (guard.mode === 'drop') return over;
     const metrics = [...new Set(over.map((s) => s.metric))].sort();
@@ -157,7 +157,14 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
   }
 
   /** `budgets top` bookkeeping: new series per metric, distinct values per metric and tag key. Best effort, not awaited. */
-  function noteTop(config: KeywardConfig, budget: string, scope: string, fresh: readonly SeriesRef[], at: number): void {
+  /** Metric names and tag keys are stored masked (`redact`, once per distinct text): `budgets top` shows them to operators. */
+  function noteTop(config: KeywardConfig, budget: string, scope: string, fresh: readonly SeriesRef[], at: number, redact: (text: string) => string): void {
+    const masked = new Map<string, string>();
+    const shown = (text: string): string => {
+      let m = masked.get(text);
+      if (m === undefined) masked.set(text, (m = redact(text)));
+      return m;
+    };
     const keys = budgetKeys(config.budget_store.key_prefix, budget);
     const hour = hourOf(at);
     const counts = new Map<string, number>();
@@ -166,10 +173,11 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
     for (const s of fresh) {
       if (seen.has(s.id)) continue;
       seen.add(s.id);
-      counts.set(`m\u0000${s.metric}`, (counts.get(`m\u0000${s.metric}`) ?? 0) + 1);
+      const metric = shown(s.metric);
+      counts.set(`m\u0000${metric}`, (counts.get(`m\u0000${metric}`) ?? 0) + 1);
       for (const tag of s.tags) {
         const i = tag.indexOf(':');
-        const field = `t\u0000${s.metric}\u0000${i < 0 ? tag : tag.slice(0, i)}`;
+        const field = `t\u0000${metric}\u0000${shown(i < 0 ? tag : tag.slice(0, i))}`;
         counts.set(field, counts.get(field) ?? 0);
         const k = keys.topValues(scope, hour, field);
         const list = distinct.get(k) ?? [];

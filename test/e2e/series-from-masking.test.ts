@@ -3,7 +3,9 @@ import type { v2 } from '@datadog/datadog-api-client';
 import type { PayloadEvent } from '../../src/audit/events.js';
 import { createMaskPool, type MaskPool } from '../../src/mask-pool/pool.js';
 import { KEYS, baseConfig } from '../helpers/gate.js';
-import { REDIS_URL, testPrefix } from '../helpers/redis.js';
+import { budgetTop } from '../../src/budgets/report.js';
+import { createRedisStore } from '../../src/budgets/redis-store.js';
+import { REDIS_URL, testPrefix, untilAsync } from '../helpers/redis.js';
 import { startStack } from '../helpers/stack.js';
 import { datadogAgent, refusal, until } from './agent.js';
 
@@ -45,12 +47,13 @@ async function stackWithWorkerMasking(t: Test, mode: 'refuse' | 'drop') {
       return masked;
     },
   };
-  const s = await startStack((issuer) => config(issuer, testPrefix(`fused-${mode}`), mode), { maskPool: watched });
+  const prefix = testPrefix(`fused-${mode}`);
+  const s = await startStack((issuer) => config(issuer, prefix, mode), { maskPool: watched });
   t.teardown(async () => {
     await s.stop();
     await pool.close();
   });
-  return { s, pool, reads };
+  return { s, pool, reads, prefix };
 }
 
 t.test('series weighed from the worker masking pass: series.max and metric_points hold, existing series pass', async (t) => {
@@ -81,7 +84,7 @@ t.test('series weighed from the worker masking pass: series.max and metric_point
 });
 
 t.test('series weighed from the worker masking pass, drop mode: the batch goes on without its new series, masked', async (t) => {
-  const { s, reads } = await stackWithWorkerMasking(t, 'drop');
+  const { s, reads, prefix } = await stackWithWorkerMasking(t, 'drop');
   const agent = datadogAgent(s.door.url, () => s.bearer('dropper', ['agents']));
   await agent.metrics.submitMetrics({ body: { series: [series('jobs', ['shard:0']), series('jobs', ['shard:1']), series('jobs', ['shard:2'])] } });
   const before = s.datadog.received.length;
@@ -108,4 +111,17 @@ t.test('series weighed from the worker masking pass, drop mode: the batch goes o
   t.notOk(row?.masked_body?.includes(SLACK), 'the audit row holds the body as forwarded: without the dropped series');
   t.notOk(JSON.stringify(s.tg.audit.events).includes(SLACK), 'the token is in no audit row');
   t.notOk(JSON.stringify(s.tg.audit.events).includes(KEYS.prodApi), 'the Datadog key is in no audit row');
+
+  // budgets top shows the new series' metrics to operators: masked as well.
+  const store = createRedisStore({ url: REDIS_URL, timeoutMs: 1000, log: s.tg.gate.log });
+  t.teardown(() => store.close());
+  const budgets = s.tg.gate.config.current().config.budgets;
+  let top: Awaited<ReturnType<typeof budgetTop>> = [];
+  await untilAsync(async () => {
+    top = await budgetTop(budgets, store, prefix, Date.now());
+    return top.some((r) => r.identity === 'dropper' && r.metric === '[REDACTED:slack_token]');
+  });
+  t.ok(top.some((r) => r.identity === 'dropper' && r.metric === '[REDACTED:datadog_key]'), 'the key as a metric name is listed masked');
+  t.notOk(JSON.stringify(top).includes(SLACK), 'no token in budgets top');
+  t.notOk(JSON.stringify(top).includes(KEYS.prodApi), 'no Datadog key in budgets top');
 });
