@@ -2,12 +2,12 @@ import type { Logger } from 'pino';
 import type { FindingSummary } from '../audit/events.js';
 import type { KeywardConfig } from '../config/load.js';
 import { KeywardError, type RefusalExtras } from '../errors.js';
-import type { BodyCodec } from '../mask/codecs.js';
+import type { BodyCodec, DecodedBody } from '../mask/codecs.js';
 import { allowedHeaders, exceededExtras, ONE_REQUEST, planChecks, rateLimitHeaders, standings, type Amounts, type WindowStanding } from './evaluate.js';
 import type { BudgetGauges } from './gauges.js';
 import { budgetKeys, hourOf, seriesKeyset } from './keys.js';
 import { budgetsFor, type BudgetCaller, type CompiledBudget } from './match.js';
-import { measurePayload, payloadKind, type PayloadMeasure, type SeriesRef } from './payload.js';
+import { measurePayload, payloadKind, readsAsJson, type PayloadMeasure, type SeriesRef } from './payload.js';
 import { unpackSeries, type WalkedSubmission } from './series-walk.js';
 import { dropSeries } from './series-drop.js';
 import { CounterStoreUnavailable, type CounterStore } from './store.js';
@@ -97,7 +97,7 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
      * the reading to checkBody.
      */
     readsFromMasking(method: string, path: string, contentType: string | undefined): boolean {
-      return payloadKind(method, path) === 'metrics' && (contentType === undefined || /json/i.test(contentType));
+      return payloadKind(method, path) === 'metrics' && readsAsJson(contentType);
     },
 
     /**
@@ -109,10 +109,18 @@ export function createBudgetGuard(deps: BudgetGuardDeps) {
       if (config.budgets.length === 0 || req.raw.length === 0) return UNCHANGED;
       const matched = budgetsFor(config.budgets, caller);
       if (matched.length === 0) return UNCHANGED;
-      let decoded = read === undefined ? await codec.decode(req.raw, req.encoding) : null;
-      const kind = payloadKind(req.method, req.path);
-      const measure: PayloadMeasure = read === undefined ? measurePayload(kind, decoded!.body, req.contentType) : { logEvents: 0, events: 0, metricPoints: read.submission.metricPoints, series: unpackSeries(read.submission) };
-      const bytes = read === undefined ? decoded!.body.length : read.decodedBytes;
+      // The body is decoded here only when the masking pass has not read it (and below, to drop series).
+      let decoded: DecodedBody | null = null;
+      let measure: PayloadMeasure;
+      let bytes: number;
+      if (read !== undefined) {
+        measure = { logEvents: 0, events: 0, metricPoints: read.submission.metricPoints, series: unpackSeries(read.submission) };
+        bytes = read.decodedBytes;
+      } else {
+        decoded = await codec.decode(req.raw, req.encoding);
+        measure = measurePayload(payloadKind(req.method, req.path), decoded.body, req.contentType);
+        bytes = decoded.body.length;
+      }
       await consume(config, matched, caller, { request_bytes: bytes, log_events: measure.logEvents, metric_points: measure.metricPoints, events: measure.events });
       if (measure.series === null || measure.series.length === 0) return UNCHANGED;
       const dropped = new Set<number>();

@@ -38,6 +38,9 @@ export interface PayloadMeasure {
   readonly series: readonly SeriesRef[] | null;
 }
 
+/** Whether a body of this content type is read as JSON (no type: it is tried as JSON). */
+export const readsAsJson = (contentType: string | undefined): boolean => contentType === undefined || /json/i.test(contentType);
+
 const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
 const NOTHING: PayloadMeasure = { logEvents: 0, metricPoints: 0, events: 0, series: null };
@@ -46,7 +49,7 @@ const NOTHING: PayloadMeasure = { logEvents: 0, metricPoints: 0, events: 0, seri
 export function measurePayload(kind: PayloadKind, body: Buffer, contentType: string | undefined): PayloadMeasure {
   if (kind === 'other' || body.length === 0) return NOTHING;
   if (kind === 'events') return { ...NOTHING, events: 1 };
-  const json = contentType === undefined || /json/i.test(contentType);
+  const json = readsAsJson(contentType);
   if (kind === 'metrics' && json) {
     // Most submissions are read from their bytes; the scanner leaves the rare others to JSON.parse.
     const scanned = scanSubmission(body);

@@ -348,10 +348,10 @@ export function seriesFromWalk(w: JsonStrings, body: Uint8Array): WalkedSubmissi
 }
 
 /** A reader for Masker.maskBody that keeps seriesFromWalk's answer; undefined until the masker walked the body as one JSON document. */
-export function createSeriesReader(): { readonly read: (src: string, walk: JsonStrings, body: Uint8Array) => void; result(): WalkedSubmission | null | undefined } {
+export function createSeriesReader(): { readonly read: (walk: JsonStrings, body: Uint8Array) => void; result(): WalkedSubmission | null | undefined } {
   let result: WalkedSubmission | null | undefined;
   return {
-    read: (_src, walk, body) => {
+    read: (walk, body) => {
       result = seriesFromWalk(walk, body);
     },
     result: () => result,

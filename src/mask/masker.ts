@@ -80,9 +80,9 @@ export function createMasker(config: MaskerOptions): Masker {
   const documentFor = (src: string, kind: 'json' | 'ndjson' | 'text'): ScannedBody =>
     kind === 'text' ? scannedText(src) : scannedJson(src, maxDepth, kind === 'ndjson', allow, arena);
 
-  const maskString = (src: string, kind: 'json' | 'ndjson' | 'text', scope?: FunctionalScope, read?: (src: string, walk: JsonStrings) => void): TextMaskResult => {
+  const maskString = (src: string, kind: 'json' | 'ndjson' | 'text', scope?: FunctionalScope, read?: (walk: JsonStrings) => void): TextMaskResult => {
     const doc = documentFor(src, kind);
-    if (read !== undefined && kind === 'json' && doc.walk !== undefined) read(src, doc.walk);
+    if (read !== undefined && kind === 'json' && doc.walk !== undefined) read(doc.walk);
     const spans = spansOf(doc, 0, kind === 'json' ? scope : undefined);
     return { text: applySpans(src, spans, replace), findings: summarize(spans), changed: spans.length > 0 };
   };
@@ -120,7 +120,7 @@ export function createMasker(config: MaskerOptions): Masker {
         const spans = spansOf(scannedText(src));
         return { body, findings: summarize(spans), changed: false, kind };
       }
-      const r = maskString(src, kind, route ? functional(route.method, route.path) : undefined, reader && ((text, walk) => reader(text, walk, body)));
+      const r = maskString(src, kind, route ? functional(route.method, route.path) : undefined, reader && ((walk) => reader(walk, body)));
       return { body: r.changed ? Buffer.from(r.text, 'latin1') : body, findings: r.findings, changed: r.changed, kind };
     },
     maskText: (text) => (arena.reset(), maskString(text, 'text')),

@@ -114,11 +114,11 @@ export interface MaskRoute {
 }
 
 /**
- * Reads a body masked as one JSON document from the masking pass's own walk of it (`src` is the body
- * as latin1, one char per byte): another capability's reading without a second pass. Called once,
- * before any replacement; it must not keep `walk` (its columns are reused by the next call).
+ * Reads a body masked as one JSON document from the masking pass's own walk of it (the walk's
+ * offsets are offsets into `body`): another capability's reading without a second pass. Called
+ * once, before any replacement; it must not keep `walk` (its columns are reused by the next call).
  */
-export type JsonDocumentReader = (src: string, walk: JsonStrings, body: Buffer) => void;
+export type JsonDocumentReader = (walk: JsonStrings, body: Buffer) => void;
 
 export interface Masker {
   /**

@@ -202,9 +202,8 @@ export function createProcessorFactory(deps: ProcessorDeps) {
 
     /** Masks a text the audit row names (a dropped series' metric) as the body's masking would, the connection's keys included. */
     function redactorFor(s: StreamState): (text: string) => string {
-      const masker = s.runtime.maskingFor(s.context.rule).masker;
-      const literals = connectionKeys(s.connection);
-      return (text) => scrubLiterals(masker.maskText(text).text, literals).text;
+      // Called only for a dropped or new series: nothing is looked up for the bodies that have none.
+      return (text) => scrubLiterals(s.runtime.maskingFor(s.context.rule).masker.maskText(text).text, connectionKeys(s.connection)).text;
     }
 
     /** Masks a body (on the pool when there is one); a refusal is audited and answered here. */
